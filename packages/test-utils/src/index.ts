@@ -1,1 +1,7 @@
-export {};
+export {
+  buildNixClosure,
+  type FixtureItem,
+  type NixClosureFixture,
+  queryReferences,
+  queryRequisites,
+} from './nix-closure.js';
