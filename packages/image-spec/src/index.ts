@@ -1,1 +1,59 @@
-export {};
+export { canonicalJson } from './canonical-json.js';
+export {
+  computeDigest,
+  createDigester,
+  type Digest,
+  type DigestAlgorithm,
+  type Digester,
+  isDigest,
+  parseDigest,
+} from './digest.js';
+export {
+  createRepositories,
+  DOCKER_ARCHIVE_MANIFEST_PATH,
+  DOCKER_ARCHIVE_REPOSITORIES_PATH,
+  type DockerArchiveManifest,
+  type DockerArchiveManifestEntry,
+  type DockerRepositories,
+  isLegacyLayerId,
+  LEGACY_LAYER_VERSION,
+  type LegacyLayerJson,
+} from './docker-archive.js';
+export { ImageSpecError, type ImageSpecErrorCode } from './errors.js';
+export {
+  type ContainerConfig,
+  createImageConfig,
+  formatCreated,
+  type Healthcheck,
+  type HistoryEntry,
+  type ImageConfig,
+} from './image-config.js';
+export {
+  isConfigMediaType,
+  isIndexMediaType,
+  isLayerMediaType,
+  isManifestMediaType,
+  isNonDistributableMediaType,
+  type LayerCompression,
+  layerCompression,
+  layerMediaType,
+  type MediaType,
+  MediaTypes,
+} from './media-types.js';
+export {
+  formatPlatform,
+  hostSystem,
+  KNOWN_SYSTEMS,
+  type Platform,
+  platformFromSystem,
+  systemFromPlatform,
+} from './platform.js';
+export {
+  DEFAULT_REGISTRY,
+  formatFamiliarReference,
+  formatReference,
+  type ImageReference,
+  OFFICIAL_NAMESPACE,
+  parseReference,
+  parseRepoTag,
+} from './reference.js';
