@@ -1,1 +1,3 @@
-export {};
+export { ClosureError, type ClosureErrorCode } from './errors.js';
+export type { Logger } from './logger.js';
+export { parseStorePath, type StorePath, storeDirOf } from './store-path.js';
