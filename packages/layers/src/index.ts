@@ -1,1 +1,5 @@
-export {};
+export type { Digest } from './digest.js';
+export { LayerError, type LayerErrorCode } from './errors.js';
+export type { LayerSource, LayerSymlink } from './layer-source.js';
+export type { Logger } from './logger.js';
+export { type PreparedLayer, type PrepareLayerOptions, prepareLayer } from './prepare-layer.js';

@@ -1,0 +1,90 @@
+import type { Readable } from 'node:stream';
+import { collectEntries } from './collect-entries.js';
+import type { Digest } from './digest.js';
+import { LayerError } from './errors.js';
+import type { LayerEntry } from './layer-entry.js';
+import { checkSource, type LayerSource } from './layer-source.js';
+import type { Logger } from './logger.js';
+import { measureLayer } from './measure-layer.js';
+import { type StreamResult, streamLayer } from './stream-layer.js';
+
+/** A layer whose entries and exact tar size are known, ready to stream once. */
+export interface PreparedLayer {
+  /** Exact byte length of the tar stream that `createStream` produces. */
+  readonly size: number;
+  /** Number of tar entries: folders, files, hard links and symlinks, PAX headers not counted. */
+  readonly entryCount: number;
+  /** The store paths of the items in this layer, as given. */
+  readonly storePaths: readonly string[];
+  /**
+   * Returns a stream of the uncompressed tar; callable once. The stream fails with a LayerError
+   * when a file changed, vanished or cannot be read since `prepareLayer` recorded it.
+   */
+  createStream(): Readable;
+  /** Returns the diff ID, the SHA-256 of the streamed tar; throws NOT_FINISHED before the stream ended. */
+  diffId(): Digest;
+}
+
+/** Settings for `prepareLayer`. */
+export interface PrepareLayerOptions {
+  logger?: Logger;
+}
+
+/**
+ * Walks every item with lstat, never following symlinks, and computes the layer's entries and
+ * exact size. Files are not read until the layer streams.
+ */
+export async function prepareLayer(
+  source: LayerSource,
+  options?: PrepareLayerOptions,
+): Promise<PreparedLayer> {
+  const checked = checkSource(source);
+  const entries = await collectEntries(checked);
+  const size = await measureLayer(entries, checked.mtime);
+  options?.logger?.debug('layer prepared', {
+    items: checked.items.length,
+    entries: entries.length,
+    bytes: size,
+  });
+  return new StoreLayer(entries, checked.mtime, size, [...source.storePaths], options?.logger);
+}
+
+class StoreLayer implements PreparedLayer {
+  readonly entryCount: number;
+  #streamed = false;
+  #result: StreamResult | undefined;
+
+  constructor(
+    private readonly entries: readonly LayerEntry[],
+    private readonly mtime: Date,
+    readonly size: number,
+    readonly storePaths: readonly string[],
+    private readonly logger: Logger | undefined,
+  ) {
+    this.entryCount = entries.length;
+  }
+
+  createStream(): Readable {
+    if (this.#streamed) {
+      throw new LayerError(
+        'ALREADY_STREAMED',
+        'streaming layer: createStream was already called: prepare the layer again',
+      );
+    }
+    this.#streamed = true;
+    return streamLayer(this.entries, this.mtime, this.size, (result) => {
+      this.#result = result;
+      this.logger?.debug('layer streamed', { diffId: result.diffId, bytes: result.bytes });
+    });
+  }
+
+  diffId(): Digest {
+    if (this.#result === undefined) {
+      throw new LayerError(
+        'NOT_FINISHED',
+        'computing diff ID: the layer stream has not ended: read it to the end first',
+      );
+    }
+    return this.#result.diffId;
+  }
+}
