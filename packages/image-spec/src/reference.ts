@@ -35,7 +35,7 @@ const DOMAIN_NAME_HOST =
 /** IPv6 address in brackets, with an optional port. */
 const IPV6_HOST = /^\[[A-Fa-f0-9:]+\](?::[0-9]+)?$/;
 
-/** Name that `docker` would take for an image ID rather than a repository. */
+/** Text that the Docker CLI reads as an image ID rather than a repository name. */
 const IMAGE_ID = /^[a-f0-9]{64}$/;
 
 /**
@@ -47,6 +47,9 @@ export function parseReference(text: string): ImageReference {
   const fail = (rule: string) => invalidReference(text, rule);
   if (text === '') {
     throw fail('reference is empty');
+  }
+  if (IMAGE_ID.test(text)) {
+    throw fail('a bare 64-digit hex string is an image ID, not a repository name');
   }
 
   // The digest follows the first "@", and the tag follows the last ":" after the last "/".
@@ -66,9 +69,6 @@ export function parseReference(text: string): ImageReference {
   const { registry, path } = splitName(name, fail);
 
   const reference: ImageReference = { registry: registry ?? DEFAULT_REGISTRY, repository: path };
-  if (registry === undefined && IMAGE_ID.test(path)) {
-    throw fail('repository name must not be 64 hex digits, which is read as an image ID');
-  }
   if (reference.registry === 'index.docker.io') {
     reference.registry = DEFAULT_REGISTRY;
   }
