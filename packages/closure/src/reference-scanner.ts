@@ -16,11 +16,17 @@ export class ReferenceScanner {
   /** Hash parts found so far. */
   readonly found = new Set<string>();
   private readonly hashParts: ReadonlySet<string>;
+  // The first 4 bytes of each hash part as a little-endian integer. Checking them first avoids
+  // building a string for most windows in long runs of digits, such as text.
+  private readonly prefixes = new Set<number>();
   private carry: Buffer = Buffer.alloc(0);
 
   /** Creates a scanner that looks for the given hash parts. */
   constructor(hashParts: ReadonlySet<string>) {
     this.hashParts = hashParts;
+    for (const hashPart of hashParts) {
+      this.prefixes.add(Buffer.from(hashPart, 'latin1').readUInt32LE(0));
+    }
   }
 
   /** Scans the next chunk of the current stream. The scanner keeps no reference to `chunk`. */
@@ -66,9 +72,11 @@ export class ReferenceScanner {
 
       // The window is all digits: slide it one byte at a time while the next byte is a digit.
       for (;;) {
-        const candidate = bytes.toString('latin1', start, start + hashPartLength);
-        if (this.hashParts.has(candidate)) {
-          this.found.add(candidate);
+        if (this.prefixes.has(bytes.readUInt32LE(start))) {
+          const candidate = bytes.toString('latin1', start, start + hashPartLength);
+          if (this.hashParts.has(candidate)) {
+            this.found.add(candidate);
+          }
         }
         const next = start + hashPartLength;
         if (next < end && isBase32[bytes[next] as number] === 1) {
