@@ -7,6 +7,7 @@ export type ImageSpecErrorCode =
   | 'INVALID_REFERENCE'
   | 'INVALID_LAYER_ID'
   | 'INVALID_DATE'
+  | 'INVALID_IMAGE_CONFIG'
   | 'INVALID_JSON_VALUE';
 
 /** Error raised by the parsers and builders of this package, with a stable `code`. */

@@ -1,6 +1,8 @@
 import { type Digest, isDigest } from './digest.js';
 import { ImageSpecError, quoteShort } from './errors.js';
+import { validateImageConfig } from './image-config-validation.js';
 import type { Platform } from './platform.js';
+import { formatIssue } from './validation.js';
 
 /** Health check of a container config, with durations in nanoseconds as Docker stores them. */
 export interface Healthcheck {
@@ -76,7 +78,11 @@ export interface ImageConfig {
   history?: HistoryEntry[];
 }
 
-/** Builds an image config for the given platform, layers and execution parameters. */
+/**
+ * Builds an image config for the given platform, layers and execution parameters. Raises
+ * `INVALID_DIGEST` for a malformed diff ID and `INVALID_IMAGE_CONFIG` listing every issue that
+ * {@link validateImageConfig} finds, such as an `Env` entry without `=`.
+ */
 export function createImageConfig(options: {
   platform: Platform;
   created: Date;
@@ -107,6 +113,15 @@ export function createImageConfig(options: {
   }
   if (options.history !== undefined) {
     imageConfig.history = options.history;
+  }
+
+  // The builder never returns a config that its own validator would reject.
+  const issues = validateImageConfig(imageConfig);
+  if (issues.length > 0) {
+    throw new ImageSpecError(
+      'INVALID_IMAGE_CONFIG',
+      `creating image config: ${issues.map(formatIssue).join('; ')}`,
+    );
   }
   return imageConfig;
 }

@@ -19,6 +19,7 @@ export {
   LEGACY_LAYER_VERSION,
   type LegacyLayerJson,
 } from './docker-archive.js';
+export { validateDockerArchiveManifest } from './docker-archive-validation.js';
 export { ImageSpecError, type ImageSpecErrorCode } from './errors.js';
 export {
   type ContainerConfig,
@@ -28,6 +29,7 @@ export {
   type HistoryEntry,
   type ImageConfig,
 } from './image-config.js';
+export { validateImageConfig } from './image-config-validation.js';
 export {
   isConfigMediaType,
   isIndexMediaType,
@@ -57,3 +59,4 @@ export {
   parseReference,
   parseRepoTag,
 } from './reference.js';
+export { formatIssue, isRfc3339, type ValidationIssue } from './validation.js';
