@@ -208,6 +208,13 @@ describe('resolveClosure input errors', () => {
     );
   });
 
+  it('rejects a missing explicit database for auto', async () => {
+    const missing = path.join(os.tmpdir(), 'storepack-no-such-folder', 'db.sqlite');
+    const error = await rejection(resolveClosure([nix.root], { db: missing }));
+    expect(error.code).toBe('DATABASE');
+    expect(error.path).toBe(missing);
+  });
+
   it('rejects unknown source', async () => {
     const options = { from: 'cache' } as unknown as { from: 'auto' };
     const error = await rejection(resolveClosure([nix.root], options));

@@ -79,7 +79,7 @@ export async function resolveClosure(
     }
     items = result.items;
   } else if (from === 'auto') {
-    items = await tryDatabase(databaseFile, storeDir, rootPaths, logger);
+    items = await tryDatabase(databaseFile, options.db !== undefined, storeDir, rootPaths, logger);
   }
 
   if (items === undefined) {
@@ -101,9 +101,13 @@ function comparePaths(left: ClosureItem, right: ClosureItem): number {
   return left.path < right.path ? -1 : 1;
 }
 
-/** Reads the closure from the database for `auto`, or returns undefined with the reason logged. */
+/**
+ * Reads the closure from the database for `auto`, or returns undefined with the reason logged.
+ * A database the caller named (`explicit`) must open: its failure is an error, not a reason to scan.
+ */
 async function tryDatabase(
   databaseFile: string | undefined,
+  explicit: boolean,
   storeDir: string,
   roots: string[],
   logger: Logger | undefined,
@@ -124,7 +128,7 @@ async function tryDatabase(
     }
     return result.items;
   } catch (error) {
-    if (error instanceof ClosureError && error.code === 'DATABASE') {
+    if (error instanceof ClosureError && error.code === 'DATABASE' && !explicit) {
       logger?.debug('scanning because the store database cannot be read', {
         db: databaseFile,
         error: error.message,
