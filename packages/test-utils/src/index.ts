@@ -5,3 +5,5 @@ export {
   queryReferences,
   queryRequisites,
 } from './nix-closure.js';
+export { type ImageTransport, podmanLoad, runInBundle, skopeoInspect, unpackWithUmoci } from './container-tools.js';
+export { type CommandOutput, runCommand } from './run-command.js';
