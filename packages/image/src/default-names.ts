@@ -1,0 +1,27 @@
+import { basename } from 'node:path';
+import { parseStorePath } from '@storepack/closure';
+
+/**
+ * Derives the tag that the original Guix image builder gives an image of `storePath`:
+ * `<name>:<hash part>`, where name is the first dash-separated word of the item's name
+ * (`…-hello-app-2.12` gives `hello`), lower-cased, with characters that a repository name
+ * may not hold replaced by `-`.
+ */
+export function defaultRepoTag(storePath: string): string {
+  const { hashPart, name } = parseStorePath(storePath);
+  const firstWord = name.split('-')[0] ?? '';
+  const repository = firstWord
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-')
+    // Between letters the grammar allows one '.', one or two '_', or any number of '-'.
+    .replace(/[._-]{2,}/g, (run) => (run === '__' || /^-+$/.test(run) ? run : '-'))
+    // A repository path component must start and end with a letter or digit.
+    .replace(/^[._-]+|[._-]+$/g, '');
+
+  return `${repository === '' ? 'image' : repository}:${hashPart}`;
+}
+
+/** Returns the file name the original writes when no output is given: `docker-image-<basename>.tar`. */
+export function defaultArchiveFileName(storePath: string): string {
+  return `docker-image-${basename(storePath)}.tar`;
+}
