@@ -28,7 +28,12 @@ afterAll(async () => {
 
 /** Store items (top-level store paths) in the single layer of a docker-archive, read with GNU tar. */
 async function storeItemsInLayer(archive: string, storeDir: string): Promise<string[]> {
-  const { stdout } = await runCommand('sh', ['-c', `tar -xOf "$1" --wildcards '*/layer.tar' | tar -tf -`, 'sh', archive]);
+  const { stdout } = await runCommand('sh', [
+    '-c',
+    `tar -xOf "$1" --wildcards '*/layer.tar' | tar -tf -`,
+    'sh',
+    archive,
+  ]);
   const prefix = storeDir.slice(1);
   const items = new Set<string>();
   for (const name of stdout.split('\n')) {
@@ -39,7 +44,9 @@ async function storeItemsInLayer(archive: string, storeDir: string): Promise<str
 }
 
 async function sha256(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 describe('storepack build on the example store', () => {
@@ -54,21 +61,39 @@ describe('storepack build on the example store', () => {
       '/nix/store/qcf8043wgfyiza0fnbmbg726n83ykg1i-greeting-1.0',
       exampleHello,
     ]);
-    const { stdout: listing } = await runCommand('sh', ['-c', `tar -xOf "$1" --wildcards '*/layer.tar' | tar -tvf -`, 'sh', archive]);
-    expect(listing).toMatch(/^lrwxrwxrwx 0\/0 +0 1970-01-01 00:00 bin -> \/nix\/store\/z0n5db6dpbm1p4pbq0xrc0jiaz2c51hc-hello-2\.12\/bin$/m);
-    expect(listing).toMatch(/^-r-xr-xr-x 0\/0 .* nix\/store\/z0n5db6dpbm1p4pbq0xrc0jiaz2c51hc-hello-2\.12\/bin\/hello$/m);
-    expect(listing).toMatch(/^-r--r--r-- 0\/0 .* nix\/store\/qcf8043wgfyiza0fnbmbg726n83ykg1i-greeting-1\.0\/share\/greeting\.txt$/m);
+    const { stdout: listing } = await runCommand('sh', [
+      '-c',
+      `tar -xOf "$1" --wildcards '*/layer.tar' | tar -tvf -`,
+      'sh',
+      archive,
+    ]);
+    expect(listing).toMatch(
+      /^lrwxrwxrwx 0\/0 +0 1970-01-01 00:00 bin -> \/nix\/store\/z0n5db6dpbm1p4pbq0xrc0jiaz2c51hc-hello-2\.12\/bin$/m,
+    );
+    expect(listing).toMatch(
+      /^-r-xr-xr-x 0\/0 .* nix\/store\/z0n5db6dpbm1p4pbq0xrc0jiaz2c51hc-hello-2\.12\/bin\/hello$/m,
+    );
+    expect(listing).toMatch(
+      /^-r--r--r-- 0\/0 .* nix\/store\/qcf8043wgfyiza0fnbmbg726n83ykg1i-greeting-1\.0\/share\/greeting\.txt$/m,
+    );
   });
 
   it('names the archive and tag after the item by default', async () => {
     const folder = await mkdtemp(path.join(work, 'default-name-'));
-    const run = await runStorepack(['build', '--root', exampleStore, exampleHello], { cwd: folder });
+    const run = await runStorepack(['build', '--root', exampleStore, exampleHello], {
+      cwd: folder,
+    });
     expect(run.status).toBe(0);
 
-    const archive = path.join(folder, 'docker-image-z0n5db6dpbm1p4pbq0xrc0jiaz2c51hc-hello-2.12.tar');
+    const archive = path.join(
+      folder,
+      'docker-image-z0n5db6dpbm1p4pbq0xrc0jiaz2c51hc-hello-2.12.tar',
+    );
     const { stdout } = await runCommand('tar', ['-xOf', archive, 'manifest.json']);
     expect(JSON.parse(stdout)[0].RepoTags).toEqual(['hello:z0n5db6dpbm1p4pbq0xrc0jiaz2c51hc']);
-    expect(await readdir(folder)).toEqual(['docker-image-z0n5db6dpbm1p4pbq0xrc0jiaz2c51hc-hello-2.12.tar']);
+    expect(await readdir(folder)).toEqual([
+      'docker-image-z0n5db6dpbm1p4pbq0xrc0jiaz2c51hc-hello-2.12.tar',
+    ]);
   });
 });
 
@@ -82,7 +107,15 @@ describe.each(['nix', 'guix'] as const)('storepack build on a real %s closure', 
     archive = path.join(work, `${layout}.tar`);
     // The Guix layout's database is not at /var/guix/db, so only --db finds it.
     databaseArgs = layout === 'guix' ? ['--db', fixture.dbPath] : [];
-    const run = await runStorepack(['build', fixture.root, ...databaseArgs, '--closure-from', 'db', '-o', archive]);
+    const run = await runStorepack([
+      'build',
+      fixture.root,
+      ...databaseArgs,
+      '--closure-from',
+      'db',
+      '-o',
+      archive,
+    ]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
   });
@@ -94,15 +127,28 @@ describe.each(['nix', 'guix'] as const)('storepack build on a real %s closure', 
 
   it('finds the same closure by scanning', async () => {
     const scanned = path.join(work, `${layout}-scan.tar`);
-    const run = await runStorepack(['build', fixture.root, '--closure-from', 'scan', '-o', scanned]);
+    const run = await runStorepack([
+      'build',
+      fixture.root,
+      '--closure-from',
+      'scan',
+      '-o',
+      scanned,
+    ]);
     expect(run.status).toBe(0);
-    expect(await storeItemsInLayer(scanned, fixture.storeDir)).toEqual(await storeItemsInLayer(archive, fixture.storeDir));
+    expect(await storeItemsInLayer(scanned, fixture.storeDir)).toEqual(
+      await storeItemsInLayer(archive, fixture.storeDir),
+    );
   });
 
   it('passes skopeo inspect', async () => {
     const { manifest, config } = await skopeoInspect(`docker-archive:${archive}`);
     expect(manifest).toMatchObject({ schemaVersion: 2 });
-    expect(config).toMatchObject({ os: 'linux', architecture: 'amd64', created: '1970-01-01T00:00:01Z' });
+    expect(config).toMatchObject({
+      os: 'linux',
+      architecture: 'amd64',
+      created: '1970-01-01T00:00:01Z',
+    });
     expect((config as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids).toHaveLength(1);
   });
 
@@ -150,14 +196,23 @@ describe('storepack build output', () => {
   it('leaves the live database folder unchanged', async () => {
     const dbFolder = path.dirname(fixture.dbPath);
     const before = await readdir(dbFolder);
-    const run = await runStorepack(['build', fixture.root, '--closure-from', 'db', '-o', path.join(work, 'db.tar')]);
+    const run = await runStorepack([
+      'build',
+      fixture.root,
+      '--closure-from',
+      'db',
+      '-o',
+      path.join(work, 'db.tar'),
+    ]);
     expect(run.status).toBe(0);
     expect(await readdir(dbFolder)).toEqual(before);
   });
 
   it('uses SOURCE_DATE_EPOCH as the creation time', async () => {
     const archive = path.join(work, 'dated.tar');
-    const run = await runStorepack(['build', fixture.root, '-o', archive], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    const run = await runStorepack(['build', fixture.root, '-o', archive], {
+      env: { SOURCE_DATE_EPOCH: '1700000000' },
+    });
     expect(run.status).toBe(0);
     const { config } = await skopeoInspect(`docker-archive:${archive}`);
     expect(config).toMatchObject({ created: '2023-11-14T22:13:20Z' });
@@ -175,14 +230,34 @@ describe('storepack build with bad input', () => {
 
   // Each case names the input in its one-line message and exits non-zero.
   it.each([
-    ['a path that does not exist', () => ['/nix/store/00000000000000000000000000000000-missing-1.0'], /00000000000000000000000000000000-missing-1\.0/, 1],
+    [
+      'a path that does not exist',
+      () => ['/nix/store/00000000000000000000000000000000-missing-1.0'],
+      /00000000000000000000000000000000-missing-1\.0/,
+      1,
+    ],
     ['a path outside any store', () => ['/etc/hostname'], /\/etc\/hostname/, 1],
-    ['a missing --db', () => [fixture.root, '--db', '/nonexistent/db.sqlite'], /\/nonexistent\/db\.sqlite/, 1],
-    ['a --db that is not a database', () => [fixture.root, '--db', notDatabase], /not-a-database\.sqlite/, 1],
+    [
+      'a missing --db',
+      () => [fixture.root, '--db', '/nonexistent/db.sqlite'],
+      /\/nonexistent\/db\.sqlite/,
+      1,
+    ],
+    [
+      'a --db that is not a database',
+      () => [fixture.root, '--db', notDatabase],
+      /not-a-database\.sqlite/,
+      1,
+    ],
     ['an uppercase repository in --tag', () => [fixture.root, '--tag', 'Hello:1'], /Hello:1/, 2],
     ['an empty tag in --tag', () => [fixture.root, '--tag', 'hello:'], /hello:/, 2],
     ['an unknown --system', () => [fixture.root, '--system', 'x86_64-darwin'], /x86_64-darwin/, 2],
-    ['a system storepack has no architecture for', () => [fixture.root, '--system', 'sparc-linux'], /sparc-linux/, 2],
+    [
+      'a system storepack has no architecture for',
+      () => [fixture.root, '--system', 'sparc-linux'],
+      /sparc-linux/,
+      2,
+    ],
     ['an unknown option', () => [fixture.root, '--frobnicate'], /frobnicate/, 2],
   ])('rejects %s', async (_name, args, message, status) => {
     const output = path.join(await mkdtemp(path.join(work, 'bad-')), 'out.tar');

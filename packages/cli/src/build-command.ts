@@ -63,7 +63,9 @@ export async function runBuild(args: string[]): Promise<number> {
   }
   const closureFrom = values['closure-from'] ?? 'auto';
   if (closureFrom !== 'auto' && closureFrom !== 'db' && closureFrom !== 'scan') {
-    throw new UsageError(`build: invalid --closure-from "${closureFrom}": expected auto, db or scan`);
+    throw new UsageError(
+      `build: invalid --closure-from "${closureFrom}": expected auto, db or scan`,
+    );
   }
   const target = outputTarget(values.output ?? defaultArchiveFileName(firstPath));
 
@@ -88,7 +90,9 @@ function outputTarget(output: string): ImageTarget {
     return { path: output };
   }
   if (process.stdout.isTTY) {
-    throw new UsageError('build: refusing to write an image archive to a terminal: redirect standard output or use -o FILE');
+    throw new UsageError(
+      'build: refusing to write an image archive to a terminal: redirect standard output or use -o FILE',
+    );
   }
   return { stream: process.stdout };
 }

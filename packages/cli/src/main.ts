@@ -30,7 +30,9 @@ export async function main(args: string[]): Promise<number> {
   const command = commands[name];
   try {
     if (command === undefined) {
-      throw new UsageError(`unknown command "${name}": expected one of ${Object.keys(commands).join(', ')}`);
+      throw new UsageError(
+        `unknown command "${name}": expected one of ${Object.keys(commands).join(', ')}`,
+      );
     }
     return await command.run(rest);
   } catch (error) {
@@ -63,5 +65,7 @@ function hasCode(error: unknown, codes: Set<string>): boolean {
 
 /** Errors that node:util's parseArgs throws for unknown options and missing values. */
 function isParseArgsError(error: unknown): boolean {
-  return error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+  return (
+    error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')
+  );
 }

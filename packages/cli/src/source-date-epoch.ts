@@ -6,7 +6,9 @@ export function sourceDateEpoch(value: string | undefined): Date | undefined {
     return undefined;
   }
   if (!/^\d+$/.test(value)) {
-    throw new UsageError(`invalid SOURCE_DATE_EPOCH "${value.slice(0, 40)}": expected whole seconds since 1970-01-01, such as 1700000000`);
+    throw new UsageError(
+      `invalid SOURCE_DATE_EPOCH "${value.slice(0, 40)}": expected whole seconds since 1970-01-01, such as 1700000000`,
+    );
   }
   return new Date(Number(value) * 1000);
 }

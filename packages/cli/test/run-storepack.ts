@@ -11,7 +11,10 @@ export interface StorepackRun {
 }
 
 /** Runs the built `storepack` command as a user would and collects its output. */
-export function runStorepack(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<StorepackRun> {
+export function runStorepack(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<StorepackRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: options.cwd,

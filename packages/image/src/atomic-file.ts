@@ -39,10 +39,14 @@ export async function writeFileAtomically<T>(
   }
 }
 
-/** Wraps a system error (one with a `syscall`) so that its message names the target. */
+/**
+ * Wraps a system error (one with a `syscall`) so that its message names the target rather than the
+ * temporary file: `ENOENT: no such file or directory, open '…'` becomes `no such file or directory`.
+ */
 function asWriteError(path: string, error: unknown): unknown {
   if (error instanceof Error && 'syscall' in error) {
-    return new ImageError('WRITE', `writing ${path}: ${error.message}`, { path, cause: error });
+    const cause = error.message.replace(/^E[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+    return new ImageError('WRITE', `writing ${path}: ${cause}`, { path, cause: error });
   }
   return error;
 }

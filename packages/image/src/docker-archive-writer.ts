@@ -37,7 +37,9 @@ export async function writeDockerArchive(plan: ImagePlan, output: Writable): Pro
     const layers: ImageResult['layers'] = [];
     let parent: string | undefined;
     for (const { source, layer } of plan.layers) {
-      const id = computeDigest(canonicalJson({ parent, source: { ...source, root: undefined } })).slice(7);
+      const id = computeDigest(
+        canonicalJson({ parent, source: { ...source, root: undefined } }),
+      ).slice(7);
       const legacy: LegacyLayerJson = {
         id,
         ...(parent === undefined ? {} : { parent }),
@@ -71,12 +73,21 @@ export async function writeDockerArchive(plan: ImagePlan, output: Writable): Pro
     const configDigest = computeDigest(config);
     const configName = `${configDigest.slice(7)}.json`;
     const manifest: DockerArchiveManifest = [
-      { Config: configName, RepoTags: plan.repoTags, Layers: layers.map(({ id }) => `${id}/layer.tar`) },
+      {
+        Config: configName,
+        RepoTags: plan.repoTags,
+        Layers: layers.map(({ id }) => `${id}/layer.tar`),
+      },
     ];
 
     await addFile(pack, configName, config, mtime);
     await addFile(pack, 'manifest.json', canonicalJson(manifest), mtime);
-    await addFile(pack, 'repositories', canonicalJson(createRepositories(plan.repoTags, parent as string)), mtime);
+    await addFile(
+      pack,
+      'repositories',
+      canonicalJson(createRepositories(plan.repoTags, parent as string)),
+      mtime,
+    );
     pack.finalize();
     await streaming;
 
@@ -109,15 +120,26 @@ function addFile(pack: tar.Pack, name: string, content: string, mtime: Date): Pr
 }
 
 /** Adds an entry whose bytes come from `source`; it must yield exactly `size` bytes. */
-function addStream(pack: tar.Pack, name: string, size: number, source: Readable, mtime: Date): Promise<void> {
+function addStream(
+  pack: tar.Pack,
+  name: string,
+  size: number,
+  source: Readable,
+  mtime: Date,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const entry = pack.entry({ ...header(name, mtime), type: 'file', mode: 0o644, size }, (error) => {
-      if (error) {
-        reject(new ImageError('LAYER_MISMATCH', `writing ${name}: ${error.message}`, { cause: error }));
-      } else {
-        resolve();
-      }
-    });
+    const entry = pack.entry(
+      { ...header(name, mtime), type: 'file', mode: 0o644, size },
+      (error) => {
+        if (error) {
+          reject(
+            new ImageError('LAYER_MISMATCH', `writing ${name}: ${error.message}`, { cause: error }),
+          );
+        } else {
+          resolve();
+        }
+      },
+    );
     source.on('error', (error) => {
       entry.destroy(error);
       reject(error);

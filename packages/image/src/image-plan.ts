@@ -2,7 +2,12 @@ import { lstat, readlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Closure, parseStorePath, resolveClosure } from '@storepack/closure';
 import { hostSystem, type Platform, parseRepoTag, platformFromSystem } from '@storepack/image-spec';
-import { type LayerSource, type LayerSymlink, type PreparedLayer, prepareLayer } from '@storepack/layers';
+import {
+  type LayerSource,
+  type LayerSymlink,
+  type PreparedLayer,
+  prepareLayer,
+} from '@storepack/layers';
 import { defaultRepoTag } from './default-names.js';
 import { ImageError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -73,7 +78,10 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const mainItem = closure.roots[0] ?? parseStorePath(paths[0] as string).path;
-  options.logger?.debug('closure resolved', { items: closure.items.length, source: closure.source });
+  options.logger?.debug('closure resolved', {
+    items: closure.items.length,
+    source: closure.source,
+  });
 
   const source: LayerSource = {
     storeDir: closure.storeDir,

@@ -7,7 +7,9 @@ import { runCommand } from './run-command.js';
 export type ImageTransport = `${'docker-archive' | 'oci-archive' | 'oci'}:${string}`;
 
 /** Returns `skopeo inspect --raw` (the manifest) and `--config` of an image, parsed. */
-export async function skopeoInspect(image: ImageTransport): Promise<{ manifest: unknown; config: unknown }> {
+export async function skopeoInspect(
+  image: ImageTransport,
+): Promise<{ manifest: unknown; config: unknown }> {
   const manifest = await runCommand('skopeo', ['inspect', '--raw', image]);
   const config = await runCommand('skopeo', ['inspect', '--config', '--raw', image]);
   return { manifest: JSON.parse(manifest.stdout), config: JSON.parse(config.stdout) };
@@ -17,7 +19,9 @@ export async function skopeoInspect(image: ImageTransport): Promise<{ manifest: 
  * Copies an image into a new OCI layout with skopeo, which checks every blob's digest, then unpacks
  * it with umoci into a runtime bundle. Returns the bundle folder and a function that removes it all.
  */
-export async function unpackWithUmoci(image: ImageTransport): Promise<{ bundle: string; cleanup: () => Promise<void> }> {
+export async function unpackWithUmoci(
+  image: ImageTransport,
+): Promise<{ bundle: string; cleanup: () => Promise<void> }> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'storepack-umoci-'));
   const layout = path.join(work, 'oci');
   const bundle = path.join(work, 'bundle');
@@ -44,7 +48,10 @@ export async function runInBundle(bundle: string, args: string[]): Promise<strin
   const state = await mkdtemp(path.join(os.tmpdir(), 'storepack-runc-'));
   try {
     const id = `storepack-test-${process.pid}-${Date.now()}`;
-    const { stdout } = await runCommand('runc', ['--root', state, 'run', id], { cwd: bundle, timeoutMs: 60_000 });
+    const { stdout } = await runCommand('runc', ['--root', state, 'run', id], {
+      cwd: bundle,
+      timeoutMs: 60_000,
+    });
     return stdout;
   } finally {
     await rm(state, { recursive: true, force: true });
@@ -59,7 +66,14 @@ export async function podmanLoad(
   source: { archive: string } | { input: Buffer },
 ): Promise<{ output: string; inspect: unknown[] }> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'storepack-podman-'));
-  const podman = ['--root', path.join(work, 'root'), '--runroot', path.join(work, 'run'), '--storage-driver', 'vfs'];
+  const podman = [
+    '--root',
+    path.join(work, 'root'),
+    '--runroot',
+    path.join(work, 'run'),
+    '--storage-driver',
+    'vfs',
+  ];
   try {
     const load =
       'archive' in source

@@ -1,9 +1,15 @@
 export {
+  type ImageTransport,
+  podmanLoad,
+  runInBundle,
+  skopeoInspect,
+  unpackWithUmoci,
+} from './container-tools.js';
+export {
   buildNixClosure,
   type FixtureItem,
   type NixClosureFixture,
   queryReferences,
   queryRequisites,
 } from './nix-closure.js';
-export { type ImageTransport, podmanLoad, runInBundle, skopeoInspect, unpackWithUmoci } from './container-tools.js';
 export { type CommandOutput, runCommand } from './run-command.js';

@@ -13,7 +13,12 @@ export interface CommandOutput {
 export function runCommand(
   program: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    input?: string | Buffer;
+    timeoutMs?: number;
+  } = {},
 ): Promise<CommandOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
@@ -29,15 +34,24 @@ export function runCommand(
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input);
 
-    child.on('error', (error) => reject(new Error(`running ${program}: ${error.message}`, { cause: error })));
+    child.on('error', (error) =>
+      reject(new Error(`running ${program}: ${error.message}`, { cause: error })),
+    );
     child.on('close', (status, signal) => {
-      const output = { stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+      const output = {
+        stdout: Buffer.concat(stdout).toString(),
+        stderr: Buffer.concat(stderr).toString(),
+      };
       if (status === 0) {
         resolve(output);
         return;
       }
       const ending = output.stderr.trim().split('\n').slice(-15).join('\n');
-      reject(new Error(`${program} ${args.join(' ')} failed (${signal ?? `status ${status}`}):\n${ending}`));
+      reject(
+        new Error(
+          `${program} ${args.join(' ')} failed (${signal ?? `status ${status}`}):\n${ending}`,
+        ),
+      );
     });
   });
 }
