@@ -1,4 +1,6 @@
+export { Annotations } from './annotations.js';
 export { canonicalJson } from './canonical-json.js';
+export { createDescriptor, type Descriptor, type DescriptorPlatform } from './descriptor.js';
 export {
   computeDigest,
   createDigester,

@@ -62,7 +62,8 @@ export function isLayerMediaType(mediaType: string): boolean {
 
 /** Returns the compression of a layer media type, or undefined when it is not a layer type. */
 export function layerCompression(mediaType: string): LayerCompression | undefined {
-  return LAYER_COMPRESSION[mediaType];
+  // The own-property check keeps names such as "toString" from reaching Object.prototype.
+  return Object.hasOwn(LAYER_COMPRESSION, mediaType) ? LAYER_COMPRESSION[mediaType] : undefined;
 }
 
 /** Tells whether `mediaType` names a layer that registries are not expected to redistribute. */

@@ -42,6 +42,8 @@ describe('platformFromSystem', () => {
     ['sparc-linux'],
     ['x86_64-gnu'],
     ['X86_64-linux'],
+    // A name of an Object.prototype member must not be looked up as an alias.
+    ['constructor'],
     [''],
   ])('rejects unknown system %j', (system) => {
     let error: unknown;
@@ -116,8 +118,8 @@ describe('hostSystem', () => {
     expect(hostSystem(arch, os)).toBe(system);
   });
 
-  it('rejects an unknown Node architecture', () => {
-    expect(() => hostSystem('loong64', 'linux')).toThrow(
+  it.each([['loong64'], ['toString']])('rejects unknown Node architecture %s', (arch) => {
+    expect(() => hostSystem(arch, 'linux')).toThrow(
       expect.objectContaining({ code: 'UNKNOWN_SYSTEM' }),
     );
   });

@@ -56,7 +56,7 @@ export const KNOWN_SYSTEMS: readonly string[] = [
 
 /** Maps a Guix or Nix system name such as `aarch64-linux` to its OCI platform. */
 export function platformFromSystem(system: string): Platform {
-  const canonical = ALIASES[system] ?? system;
+  const canonical = Object.hasOwn(ALIASES, system) ? (ALIASES[system] ?? system) : system;
   const entry = SYSTEMS.find((candidate) => candidate.system === canonical);
   if (entry === undefined) {
     throw new ImageSpecError(
@@ -132,12 +132,17 @@ const NODE_ARCH_CPU: Readonly<Record<string, string>> = {
  * and `process.platform`. Passing both arguments describes another host.
  */
 export function hostSystem(arch: string = process.arch, os: string = process.platform): string {
-  // Node names both POWER byte orders `ppc64`, but only the little-endian one is a Guix or Nix system.
-  const cpu = arch === 'ppc64' && endianness() === 'LE' ? 'powerpc64le' : NODE_ARCH_CPU[arch];
+  let cpu = Object.hasOwn(NODE_ARCH_CPU, arch) ? NODE_ARCH_CPU[arch] : undefined;
+
+  // Node names both POWER byte orders `ppc64`, but only the little-endian one is a Guix or Nix
+  // system. The byte order is the running machine's, even when `arch` describes another host.
+  if (arch === 'ppc64' && endianness() === 'LE') {
+    cpu = 'powerpc64le';
+  }
   if (cpu === undefined) {
     throw new ImageSpecError(
       'UNKNOWN_SYSTEM',
-      `finding host system: unknown Node architecture ${quoteShort(arch)}, expected one of ${Object.keys(NODE_ARCH_CPU).join(', ')}, ppc64`,
+      `finding host system: unknown Node architecture ${quoteShort(arch)}, expected one of ${Object.keys(NODE_ARCH_CPU).join(', ')}, ppc64 (little-endian)`,
     );
   }
   return `${cpu}-${os}`;
