@@ -35,7 +35,7 @@ export function parseDigest(text: string): { algorithm: DigestAlgorithm; encoded
   return { algorithm: text.slice(0, colon) as DigestAlgorithm, encoded: text.slice(colon + 1) };
 }
 
-/** Tells whether `text` is a well-formed sha256 or sha512 digest. */
+/** Checks whether `text` is a well-formed sha256 or sha512 digest. */
 export function isDigest(text: string): text is Digest {
   return digestProblem(text) === undefined;
 }

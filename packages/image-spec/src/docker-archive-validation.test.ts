@@ -4,7 +4,7 @@ import { validateDockerArchiveManifest } from './docker-archive-validation.js';
 const CONFIG = `${'c'.repeat(64)}.json`;
 const LAYER = `${'a'.repeat(64)}/layer.tar`;
 
-/** A valid one-image manifest to which each invalid case applies one change. */
+/** Returns a valid one-image entry, to which each invalid case applies one change. */
 function baseEntry(): Record<string, unknown> {
   return { Config: CONFIG, RepoTags: ['hello:2.12'], Layers: [LAYER] };
 }

@@ -46,7 +46,7 @@ export const DOCKER_ARCHIVE_REPOSITORIES_PATH = 'repositories';
 
 const LAYER_ID = /^[a-f0-9]{64}$/;
 
-/** Tells whether `text` is a legacy layer ID: 64 lower-case hex digits, no algorithm prefix. */
+/** Checks whether `text` is a legacy layer ID: 64 lower-case hex digits, no algorithm prefix. */
 export function isLegacyLayerId(text: string): boolean {
   return LAYER_ID.test(text);
 }

@@ -11,7 +11,7 @@ import { platformFromSystem } from './platform.js';
 
 const DIFF_ID = computeDigest('layer');
 
-/** A valid config to which each invalid case applies one change. */
+/** Returns a valid config, to which each invalid case applies one change. */
 function baseConfig(): Record<string, unknown> {
   return {
     architecture: 'amd64',

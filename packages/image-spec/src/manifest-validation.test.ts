@@ -8,12 +8,12 @@ const LAYER = { mediaType: MediaTypes.ociLayerGzip, digest: computeDigest('layer
 const MANIFEST = { mediaType: MediaTypes.ociManifest, digest: computeDigest('manifest'), size: 8 };
 const PLATFORM = { os: 'linux', architecture: 'arm64', variant: 'v8' };
 
-/** A valid OCI manifest to which each invalid case applies one change. */
+/** Returns a valid OCI manifest, to which each invalid case applies one change. */
 function baseManifest(): Record<string, unknown> {
   return { schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: CONFIG, layers: [LAYER] };
 }
 
-/** A valid OCI index to which each invalid case applies one change. */
+/** Returns a valid OCI index, to which each invalid case applies one change. */
 function baseIndex(): Record<string, unknown> {
   return {
     schemaVersion: 2,
@@ -287,7 +287,7 @@ describe('validateOciLayout', () => {
     ['version 2.0.0', { imageLayoutVersion: '2.0.0' }, 'imageLayoutVersion'],
     // The version is required.
     ['empty object', {}, 'imageLayoutVersion'],
-    // The file holds a JSON object.
+    // The file contains a JSON object.
     ['string', '1.0.0', ''],
   ])('reports %s', (_name, doc, issuePath) => {
     const issues = validateOciLayout(doc);

@@ -55,7 +55,7 @@ const LAYER_COMPRESSION: Readonly<Record<string, LayerCompression>> = {
   [MediaTypes.dockerLayerForeignGzip]: 'gzip',
 };
 
-/** Tells whether `mediaType` names a layer blob, Docker or OCI, compressed or not. */
+/** Checks whether `mediaType` names a layer blob, Docker or OCI, compressed or not. */
 export function isLayerMediaType(mediaType: string): boolean {
   return Object.hasOwn(LAYER_COMPRESSION, mediaType);
 }
@@ -66,22 +66,22 @@ export function layerCompression(mediaType: string): LayerCompression | undefine
   return Object.hasOwn(LAYER_COMPRESSION, mediaType) ? LAYER_COMPRESSION[mediaType] : undefined;
 }
 
-/** Tells whether `mediaType` names a layer that registries are not expected to redistribute. */
+/** Checks whether `mediaType` names a layer that registries are not expected to redistribute. */
 export function isNonDistributableMediaType(mediaType: string): boolean {
   return mediaType.includes('.nondistributable.') || mediaType.includes('.foreign.');
 }
 
-/** Tells whether `mediaType` names a single-platform image manifest, Docker or OCI. */
+/** Checks whether `mediaType` names a single-platform image manifest, Docker or OCI. */
 export function isManifestMediaType(mediaType: string): boolean {
   return mediaType === MediaTypes.ociManifest || mediaType === MediaTypes.dockerManifest;
 }
 
-/** Tells whether `mediaType` names a multi-platform list: an OCI index or a Docker manifest list. */
+/** Checks whether `mediaType` names a multi-platform list: an OCI index or a Docker manifest list. */
 export function isIndexMediaType(mediaType: string): boolean {
   return mediaType === MediaTypes.ociIndex || mediaType === MediaTypes.dockerManifestList;
 }
 
-/** Tells whether `mediaType` names an image config, Docker or OCI. */
+/** Checks whether `mediaType` names an image config, Docker or OCI. */
 export function isConfigMediaType(mediaType: string): boolean {
   return mediaType === MediaTypes.ociConfig || mediaType === MediaTypes.dockerConfig;
 }

@@ -26,7 +26,7 @@ export function indexPath(parent: string, index: number): string {
   return `${parent}[${index}]`;
 }
 
-/** Tells whether `value` is a plain JSON object, not an array or null. */
+/** Checks whether `value` is a plain JSON object, not an array or null. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -46,7 +46,7 @@ export function describeValue(value: unknown): string {
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 
-/** Tells whether `text` is an RFC 3339 date-time with valid field ranges, such as `1970-01-01T00:00:01Z`. */
+/** Checks whether `text` is an RFC 3339 date-time with valid field ranges, such as `1970-01-01T00:00:01Z`. */
 export function isRfc3339(text: string): boolean {
   const match = RFC3339.exec(text);
   if (match === null) {
@@ -89,7 +89,7 @@ export class IssueCollector {
     this.issues.push({ path, message });
   }
 
-  /** Records an issue unless `value` is an object, and tells whether it is one. */
+  /** Records an issue unless `value` is an object, and returns whether it is one. */
   object(value: unknown, path: string): value is Record<string, unknown> {
     if (isRecord(value)) {
       return true;
