@@ -91,7 +91,7 @@ function outputTarget(output: string): ImageTarget {
   }
   if (process.stdout.isTTY) {
     throw new UsageError(
-      'build: refusing to write an image archive to a terminal: redirect standard output or use -o FILE',
+      'build: not writing an image archive to a terminal: redirect standard output or use -o FILE',
     );
   }
   return { stream: process.stdout };

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 const packagesFolder = path.resolve(import.meta.dirname, '../..');
 
-// Which workspace packages each package may import at run time. The metadata package stands
-// alone so that downstream tools can take it without the builder.
+// Which workspace packages each package may import at run time. The metadata package is
+// self-contained so that downstream tools can take it without the builder.
 const allowed: Record<string, string[]> = {
   'image-spec': [],
   closure: [],

@@ -7,7 +7,7 @@ import { ImageError } from './errors.js';
 
 /**
  * Writes a file through `write` under a temporary name in the target's folder and renames it to
- * `path` once complete, so that `path` never holds a partial file. On failure the temporary file is
+ * `path` once complete, so that `path` never contains a partial file. On failure the temporary file is
  * removed and the target is left as it was.
  */
 export async function writeFileAtomically<T>(

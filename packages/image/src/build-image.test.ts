@@ -53,7 +53,7 @@ describe('buildImage', () => {
     expect(entry.RepoTags).toEqual(['app:1.0']);
     expect(entry.Layers).toHaveLength(1);
 
-    // The config file is named after its digest, and holds the layer's diff ID.
+    // The config file is named after its digest, and contains the layer's diff ID.
     const configBytes = await readFile(path.join(folder, entry.Config));
     expect(entry.Config).toBe(`${sha256(configBytes)}.json`);
     expect(result.configDigest).toBe(`sha256:${sha256(configBytes)}`);

@@ -3,7 +3,7 @@ import { writeFileAtomically } from './atomic-file.js';
 import { type ImageResult, writeDockerArchive } from './docker-archive-writer.js';
 import { type ImageOptions, planImage } from './image-plan.js';
 
-/** Where an image goes: a file, written under a temporary name and renamed, or an open stream. */
+/** Destination of an image: a file, written under a temporary name and renamed, or an open stream. */
 export type ImageTarget = { path: string } | { stream: Writable };
 
 /**

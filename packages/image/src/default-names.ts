@@ -3,9 +3,9 @@ import { parseStorePath } from '@storepack/closure';
 
 /**
  * Derives the tag that the original Guix image builder gives an image of `storePath`:
- * `<name>:<hash part>`, where name is the first dash-separated word of the item's name
- * (`…-hello-app-2.12` gives `hello`), lower-cased, with characters that a repository name
- * may not hold replaced by `-`.
+ * `<name>:<hash part>`. The name is the first dash-separated word of the item's name
+ * (`…-hello-app-2.12` gives `hello`), lower-cased. Characters that a repository name may not
+ * contain are replaced by `-`.
  */
 export function defaultRepoTag(storePath: string): string {
   const { hashPart, name } = parseStorePath(storePath);

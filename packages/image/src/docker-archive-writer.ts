@@ -13,7 +13,7 @@ import tar from 'tar-stream';
 import { ImageError } from './errors.js';
 import type { ImagePlan } from './image-plan.js';
 
-/** What a writer produced: the digests and names that identify the image. */
+/** Digests and names that identify a written image. */
 export interface ImageResult {
   /** Digest of the config blob, the image ID that `docker load` and `podman load` report. */
   configDigest: Digest;
@@ -25,8 +25,8 @@ export interface ImageResult {
  * Streams `plan` to `output` as a docker-archive, the format of `docker save` and `docker load`.
  *
  * Layers stream first, each as `<id>/layer.tar` beside the legacy `<id>/VERSION` and `<id>/json`;
- * the config, `manifest.json` and `repositories` follow, since they hold the diff IDs that are
- * known only once the layers have streamed. Nothing is buffered but the small metadata files.
+ * the config, `manifest.json` and `repositories` follow. They come last because they contain the
+ * diff IDs, which are known only once the layers have streamed. Nothing is buffered but the small metadata files.
  */
 export async function writeDockerArchive(plan: ImagePlan, output: Writable): Promise<ImageResult> {
   const pack = tar.pack();

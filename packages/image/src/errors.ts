@@ -3,7 +3,7 @@ export type ImageErrorCode = 'INVALID_OPTION' | 'WRITE' | 'LAYER_MISMATCH';
 
 /** A failure while assembling or writing an image, with a stable `code` for callers. */
 export class ImageError extends Error {
-  /** What kind of failure this is; callers branch on it, never on the message. */
+  /** Kind of failure, for callers to branch on instead of the message. */
   readonly code: ImageErrorCode;
   /** The file or store path the failure is about, when there is one. */
   readonly path: string | undefined;

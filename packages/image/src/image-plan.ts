@@ -15,7 +15,7 @@ import type { Logger } from './logger.js';
 /** The creation time the original gives an image when `SOURCE_DATE_EPOCH` is not set. */
 export const DEFAULT_CREATED = new Date('1970-01-01T00:00:01Z');
 
-/** What an image is made of and how it is described, as a caller asks for it. */
+/** Contents and description of an image, as a caller requests them. */
 export interface ImageOptions {
   /** The items the image is made of, with their closure; the first is the image's main item. */
   paths: string[];
@@ -23,7 +23,7 @@ export interface ImageOptions {
   storeDir?: string;
   /** Read items from `root + storePath`, as Nix reads a `local?root=DIR` store. */
   root?: string;
-  /** Where the closure comes from: the store database, a reference scan, or the first that works. */
+  /** Source of the closure: the store database, a reference scan, or the first that works. */
   closureFrom?: 'auto' | 'db' | 'scan';
   /** The store database to read instead of the one that belongs to the store folder. */
   database?: string;
@@ -36,7 +36,7 @@ export interface ImageOptions {
   logger?: Logger;
 }
 
-/** One layer of a planned image: what it holds and the prepared, not yet streamed, tar. */
+/** One layer of a planned image: its source and its prepared, not yet streamed, tar. */
 export interface PlannedLayer {
   source: LayerSource;
   layer: PreparedLayer;
@@ -52,7 +52,7 @@ export interface ImagePlan {
 }
 
 /**
- * Checks the options, finds the closure of the paths and prepares one layer that holds every item
+ * Checks the options, finds the closure of the paths and prepares one layer that contains every item
  * of it, with a `/bin` symlink into the first item when that item has a `bin/`.
  */
 export async function planImage(options: ImageOptions): Promise<ImagePlan> {
@@ -101,7 +101,7 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
   };
 }
 
-/** The original's `/bin → <item>/bin` link, when the item has a `bin/`. */
+/** Returns the original's `/bin → <item>/bin` link when the item has a `bin/`, else nothing. */
 async function rootSymlinks(item: string, root: string | undefined): Promise<LayerSymlink[]> {
   const bin = await lstat(join(root ?? '/', item, 'bin')).catch(() => undefined);
   if (bin === undefined || !(bin.isDirectory() || bin.isSymbolicLink())) {

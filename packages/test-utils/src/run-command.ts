@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 
-/** What a finished command printed. */
+/** Output of a finished command. */
 export interface CommandOutput {
   stdout: string;
   stderr: string;
 }
 
 /**
- * Runs a program to completion and returns what it printed; throws with the command line, the exit
- * status and the end of standard error when it fails, so a failing test shows why.
+ * Runs a program to completion and returns what it printed. When it fails, the error carries the
+ * command line, the exit status and the end of standard error, so a failing test shows why.
  */
 export function runCommand(
   program: string,
