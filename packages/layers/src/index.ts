@@ -1,4 +1,3 @@
-export type { Digest } from './digest.js';
 export { LayerError, type LayerErrorCode } from './errors.js';
 export type { LayerSource, LayerSymlink } from './layer-source.js';
 export type { Logger } from './logger.js';

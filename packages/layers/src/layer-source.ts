@@ -48,7 +48,8 @@ export interface CheckedSource {
  * path sits directly in the store folder and appears once, and that `mtime` is whole seconds ≥ 0.
  */
 export function checkSource(source: LayerSource): CheckedSource {
-  const storeDir = source.storeDir.endsWith('/') ? source.storeDir.slice(0, -1) : source.storeDir;
+  const hasTrailingSlash = source.storeDir.length > 1 && source.storeDir.endsWith('/');
+  const storeDir = hasTrailingSlash ? source.storeDir.slice(0, -1) : source.storeDir;
   const storeDirParts = splitAbsolute(storeDir, 'store folder');
 
   const seen = new Set<string>();

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
+import type { Digest } from '@storepack/image-spec';
 import { collectEntries } from './collect-entries.js';
-import type { Digest } from './digest.js';
 import { LayerError } from './errors.js';
 import type { LayerEntry } from './layer-entry.js';
 import { checkSource, type LayerSource } from './layer-source.js';

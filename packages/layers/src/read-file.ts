@@ -1,8 +1,14 @@
-import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { close, constants, fstat, open, read } from 'node:fs';
+import { promisify } from 'node:util';
 import { LayerError, readError } from './errors.js';
 
-/** Bytes read from a file at a time. */
+// The callback API costs less per call than FileHandle, which matters with thousands of small files.
+const openAsync = promisify(open);
+const readAsync = promisify(read);
+const fstatAsync = promisify(fstat);
+const closeAsync = promisify(close);
+
+/** Bytes read from a large file at a time. */
 const CHUNK_SIZE = 1024 * 1024;
 
 /** A regular file as `prepareLayer` recorded it. */
@@ -12,33 +18,65 @@ export interface RecordedFile {
 }
 
 /**
- * Opens a recorded file for reading, without following symlinks, and checks that it is still a
- * regular file of the recorded size. Throws READ when it cannot be opened, CHANGED_WHILE_READING
- * when it differs from the record.
+ * Reads a recorded file whole in one pass and checks it: end-of-file must come exactly at the
+ * recorded size, and fstat after reading must give a regular file of that size. Throws READ when
+ * the file cannot be opened or read, CHANGED_WHILE_READING when it differs from the record.
  */
-export async function openRecordedFile(file: RecordedFile): Promise<FileHandle> {
-  // O_NONBLOCK keeps open() from waiting for a writer if a FIFO took the file's place.
-  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-  const handle = await open(file.diskPath, flags).catch((error: unknown) => {
-    throw readError(file.diskPath, error);
-  });
+export async function readWholeFile(file: RecordedFile): Promise<Buffer> {
+  const fd = await openRecordedFile(file);
   try {
-    await checkStats(handle, file);
-  } catch (error) {
-    await handle.close();
-    throw error;
+    // One byte more than recorded, so that a file that grew shows in the same read.
+    const buffer = Buffer.allocUnsafe(file.size + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const bytesRead = await readAt(fd, file, buffer, length, buffer.length - length);
+      if (bytesRead === 0) {
+        break;
+      }
+      length += bytesRead;
+    }
+    if (length < file.size) {
+      throw changedError(file, `end of file after ${length} of the ${file.size} bytes recorded`);
+    }
+    if (length > file.size) {
+      throw changedError(file, `more than the ${file.size} bytes recorded`);
+    }
+    await checkStats(fd, file);
+    return buffer.subarray(0, file.size);
+  } finally {
+    await closeAsync(fd);
   }
-  return handle;
+}
+
+/** An open recorded file that passed its first check, ready to be read once. */
+export interface OpenedFile {
+  /**
+   * Reads the file, passing its bytes to `write` in order. End-of-file must come exactly at the
+   * recorded size and fstat after reading must still give that size. The last chunk is held back
+   * until those checks pass, so a file that changed never yields a complete entry.
+   */
+  copyTo(write: (chunk: Buffer) => Promise<void>): Promise<void>;
+  /** Closes the file descriptor. */
+  close(): Promise<void>;
 }
 
 /**
- * Reads an opened file once, passing its bytes to `write` in order, then checks that end-of-file
- * comes exactly at the recorded size and that fstat still gives that size. The last chunk is held
- * back until the checks pass, so a file that changed never yields a complete entry. Throws READ when
- * a read fails, CHANGED_WHILE_READING when the file differs from the record.
+ * Opens a recorded file and checks by fstat that it is still a regular file of the recorded size,
+ * so that a file that changed fails before any of its entry goes out. Throws like `readWholeFile`.
  */
-export async function copyRecordedFile(
-  handle: FileHandle,
+export async function openFile(file: RecordedFile): Promise<OpenedFile> {
+  const fd = await openRecordedFile(file);
+  try {
+    await checkStats(fd, file);
+  } catch (error) {
+    await closeAsync(fd);
+    throw error;
+  }
+  return { copyTo: (write) => copyFile(fd, file, write), close: () => closeAsync(fd) };
+}
+
+async function copyFile(
+  fd: number,
   file: RecordedFile,
   write: (chunk: Buffer) => Promise<void>,
 ): Promise<void> {
@@ -46,11 +84,7 @@ export async function copyRecordedFile(
   let lastChunk: Buffer | undefined;
   while (position < file.size) {
     const buffer = Buffer.allocUnsafe(Math.min(CHUNK_SIZE, file.size - position));
-    const { bytesRead } = await handle
-      .read(buffer, 0, buffer.length, position)
-      .catch((error: unknown) => {
-        throw readError(file.diskPath, error);
-      });
+    const bytesRead = await readAt(fd, file, buffer, 0, buffer.length, position);
     if (bytesRead === 0) {
       throw changedError(file, `end of file after ${position} of the ${file.size} bytes recorded`);
     }
@@ -61,21 +95,51 @@ export async function copyRecordedFile(
     position += bytesRead;
   }
 
-  const probe = await handle.read(Buffer.alloc(1), 0, 1, position).catch((error: unknown) => {
-    throw readError(file.diskPath, error);
-  });
-  if (probe.bytesRead > 0) {
+  if ((await readAt(fd, file, Buffer.alloc(1), 0, 1, position)) > 0) {
     throw changedError(file, `more than the ${file.size} bytes recorded`);
   }
-  await checkStats(handle, file);
+  await checkStats(fd, file);
 
   if (lastChunk !== undefined) {
     await write(lastChunk);
   }
 }
 
-async function checkStats(handle: FileHandle, file: RecordedFile): Promise<void> {
-  const stats = await handle.stat().catch((error: unknown) => {
+/** Opens a file for reading without following a symlink that took its place. */
+async function openRecordedFile(file: RecordedFile): Promise<number> {
+  // O_NONBLOCK keeps open() from waiting for a writer if a FIFO took the file's place.
+  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  return openAsync(file.diskPath, flags).catch((error: unknown) => {
+    // With O_NOFOLLOW, ELOOP means that the path is now a symlink.
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw changedError(file, 'no longer a regular file');
+    }
+    throw readError(file.diskPath, error);
+  });
+}
+
+/** Reads into `buffer` at `offset`. The file `position` defaults to `offset`. */
+async function readAt(
+  fd: number,
+  file: RecordedFile,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position = offset,
+): Promise<number> {
+  try {
+    const { bytesRead } = await readAsync(fd, buffer, offset, length, position);
+    return bytesRead;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR') {
+      throw changedError(file, 'no longer a regular file');
+    }
+    throw readError(file.diskPath, error);
+  }
+}
+
+async function checkStats(fd: number, file: RecordedFile): Promise<void> {
+  const stats = await fstatAsync(fd).catch((error: unknown) => {
     throw readError(file.diskPath, error);
   });
   if (!stats.isFile()) {

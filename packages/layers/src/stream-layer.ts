@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import { pack as createPack, type Header, type Pack } from 'tar-stream';
-import { createSha256, type Digest, sha256Digest } from './digest.js';
+import { createDigester, type Digest } from '@storepack/image-spec';
+import { pack as createPack } from 'tar-stream';
 import { LayerError } from './errors.js';
-import { type LayerEntry, tarHeader } from './layer-entry.js';
-import { copyRecordedFile, openRecordedFile } from './read-file.js';
+import { feedEntries } from './feed-entries.js';
+import type { LayerEntry } from './layer-entry.js';
 
 /** Diff ID of a finished stream and the byte count it was computed over. */
 export interface StreamResult {
@@ -33,7 +33,7 @@ export function streamLayer(
       pack.destroy(error as Error);
     });
 
-    const hash = createSha256();
+    const digester = createDigester('sha256');
     let bytes = 0;
     try {
       for await (const chunk of pack as AsyncIterable<Buffer>) {
@@ -41,7 +41,7 @@ export function streamLayer(
         if (bytes > size) {
           throw sizeError(size, `more than ${size}`);
         }
-        hash.update(chunk);
+        digester.update(chunk);
         yield chunk;
       }
     } catch (error) {
@@ -57,7 +57,7 @@ export function streamLayer(
     if (bytes !== size) {
       throw sizeError(size, String(bytes));
     }
-    result = { diffId: sha256Digest(hash), bytes };
+    result = { diffId: digester.digest(), bytes };
   }
 
   const stream = Readable.from(generate(), { objectMode: false });
@@ -67,56 +67,6 @@ export function streamLayer(
     }
   });
   return stream;
-}
-
-async function feedEntries(pack: Pack, entries: readonly LayerEntry[], mtime: Date): Promise<void> {
-  for (const entry of entries) {
-    const header = tarHeader(entry, mtime);
-    if (entry.type !== 'file') {
-      await new Promise<void>((resolve, reject) => {
-        pack.entry(header, (error) => (error ? reject(error) : resolve()));
-      });
-      continue;
-    }
-
-    // The file is opened and checked before its header goes out.
-    const handle = await openRecordedFile(entry);
-    try {
-      await addFileEntry(pack, header, async (write) => copyRecordedFile(handle, entry, write));
-    } finally {
-      await handle.close();
-    }
-  }
-  pack.finalize();
-}
-
-/** Adds a file entry whose content `copy` writes, waiting on the pack's backpressure. */
-async function addFileEntry(
-  pack: Pack,
-  header: Header,
-  copy: (write: (chunk: Buffer) => Promise<void>) => Promise<void>,
-): Promise<void> {
-  let resolveFinished = (): void => undefined;
-  let rejectFinished = (_error: Error): void => undefined;
-  const finished = new Promise<void>((resolve, reject) => {
-    resolveFinished = resolve;
-    rejectFinished = reject;
-  });
-  // A failed copy destroys the pack, which then rejects `finished` when no code awaits it.
-  finished.catch(() => undefined);
-  const sink = pack.entry(header, (error) => (error ? rejectFinished(error) : resolveFinished()));
-
-  await copy(async (chunk) => {
-    if (!sink.write(chunk)) {
-      await Promise.race([
-        new Promise<void>((resolve) => sink.once('drain', () => resolve())),
-        finished,
-      ]);
-    }
-  });
-  // streamx declares end's argument as required; undefined ends the entry without writing.
-  sink.end(undefined);
-  await finished;
 }
 
 function sizeError(expected: number, actual: string): LayerError {

@@ -1,0 +1,94 @@
+import type { Header, Pack } from 'tar-stream';
+import { type LayerEntry, tarHeader } from './layer-entry.js';
+import { openFile, readWholeFile } from './read-file.js';
+
+/** Files up to this size are read whole, ahead of their turn, so that their reads overlap. */
+const PREFETCH_MAX_FILE_SIZE = 256 * 1024;
+
+/** Number of small files read ahead at once. With the size above, at most 8 MiB is held. */
+const PREFETCH_WINDOW = 32;
+
+type Sink = ReturnType<Pack['entry']>;
+
+/**
+ * Adds every entry to the pack in order, reading each file once, then finalises the pack. Small
+ * files are read ahead, a few at a time, because each open, read and fstat call costs a thread
+ * pool round trip. A read-ahead file's failure is raised when its turn comes.
+ */
+export async function feedEntries(
+  pack: Pack,
+  entries: readonly LayerEntry[],
+  mtime: Date,
+): Promise<void> {
+  const prefetched = new Map<number, Promise<Buffer>>();
+  let nextPrefetch = 0;
+
+  for (const [index, entry] of entries.entries()) {
+    nextPrefetch = Math.max(nextPrefetch, index);
+    while (prefetched.size < PREFETCH_WINDOW && nextPrefetch < entries.length) {
+      const upcoming = entries[nextPrefetch] as LayerEntry;
+      if (upcoming.type === 'file' && upcoming.size <= PREFETCH_MAX_FILE_SIZE) {
+        const loading = readWholeFile(upcoming);
+        // Awaited when the file's turn comes; this only keeps an early failure from being unhandled.
+        loading.catch(() => undefined);
+        prefetched.set(nextPrefetch, loading);
+      }
+      nextPrefetch += 1;
+    }
+
+    const header = tarHeader(entry, mtime);
+    const loading = prefetched.get(index);
+    if (loading !== undefined) {
+      prefetched.delete(index);
+      const content = await loading;
+      await writeEntry(pack, header, (write) => write(content));
+    } else if (entry.type === 'file') {
+      // The file is opened and checked before its header goes out.
+      const file = await openFile(entry);
+      try {
+        await writeEntry(pack, header, (write) => file.copyTo(write));
+      } finally {
+        await file.close();
+      }
+    } else {
+      await addEntry(pack, header).finished;
+    }
+  }
+  pack.finalize();
+}
+
+/** Adds an entry whose content `copy` writes, waiting on the pack's backpressure. */
+async function writeEntry(
+  pack: Pack,
+  header: Header,
+  copy: (write: (chunk: Buffer) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const { sink, finished } = addEntry(pack, header);
+  await copy(async (chunk) => {
+    if (!sink.write(chunk)) {
+      await Promise.race([
+        new Promise<void>((resolve) => sink.once('drain', () => resolve())),
+        finished,
+      ]);
+    }
+  });
+  // streamx declares end's argument as required; undefined ends the entry without writing.
+  sink.end(undefined);
+  await finished;
+}
+
+/**
+ * Adds an entry to the pack. `finished` settles when tar-stream is done with the entry, and rejects
+ * when the pack is destroyed before that.
+ */
+function addEntry(pack: Pack, header: Header): { sink: Sink; finished: Promise<void> } {
+  let sink: Sink | undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));
+  });
+  // A failed read destroys the pack, which rejects `finished` when no code awaits it any more and
+  // emits 'error' on the entry's sink. The read's own error is the one the stream reports.
+  finished.catch(() => undefined);
+  sink?.on('error', () => undefined);
+  return { sink: sink as Sink, finished };
+}

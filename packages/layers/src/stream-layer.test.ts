@@ -1,0 +1,191 @@
+import { appendFile, chmod, mkdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LayerError } from './errors.js';
+import { makeTempDir, readAll, removeTree, streamError, writeFileAt } from './layer-fixtures.js';
+import { prepareLayer } from './prepare-layer.js';
+
+const ITEM = '/nix/store/6h7j2pf9nlvt5r2c3dw34p3p5b14dzkl-data';
+const BIG_SIZE = 16 * 1024 * 1024;
+
+/** Runs `action` with the effective user and group `nobody` when running as root, so that file permissions apply. */
+async function withoutRoot<T>(action: () => Promise<T>): Promise<T> {
+  if (process.geteuid?.() !== 0) {
+    return action();
+  }
+  const nobody = 65534;
+  process.setegid(nobody);
+  process.seteuid(nobody);
+  try {
+    return await action();
+  } finally {
+    process.seteuid(0);
+    process.setegid(0);
+  }
+}
+
+describe('streaming a layer', () => {
+  let root: string;
+  let item: string;
+
+  beforeEach(async () => {
+    root = await makeTempDir();
+    item = join(root, ITEM);
+    await writeFileAt(join(item, 'a-first'), 'first\n');
+    await writeFileAt(join(item, 'data'), 'recorded content\n');
+    await writeFileAt(join(item, 'z-last'), 'last\n');
+  });
+
+  afterEach(async () => {
+    await removeTree(root);
+  });
+
+  async function prepare() {
+    return prepareLayer({ storeDir: '/nix/store', storePaths: [ITEM], root });
+  }
+
+  it('throws NOT_FINISHED before the stream ends', async () => {
+    const layer = await prepare();
+    const stream = layer.createStream();
+
+    expect(() => layer.diffId()).toThrow(LayerError);
+    expect(() => layer.diffId()).toThrow(expect.objectContaining({ code: 'NOT_FINISHED' }));
+    const first = await new Promise<Buffer>((resolve) => stream.once('data', resolve));
+    expect(first.length).toBeGreaterThan(0);
+    expect(() => layer.diffId()).toThrow(expect.objectContaining({ code: 'NOT_FINISHED' }));
+
+    stream.destroy();
+  });
+
+  // Files up to 256 KiB are read ahead whole, and larger ones stream in chunks. Both paths must check.
+  describe.each([
+    ['a small file', 17],
+    ['a large file', 1024 * 1024 + 5],
+  ])('changes to %s', (_kind, size) => {
+    beforeEach(async () => {
+      await writeFile(join(item, 'data'), Buffer.alloc(size, 5));
+    });
+
+    it('fails when truncated after prepare', async () => {
+      const layer = await prepare();
+      await truncate(join(item, 'data'), 3);
+
+      const error = await streamError(layer.createStream());
+
+      expect(error).toBeInstanceOf(LayerError);
+      expect(error).toMatchObject({ code: 'CHANGED_WHILE_READING', path: join(item, 'data') });
+      expect((error as Error).message).toContain(`reading ${join(item, 'data')}: file changed`);
+      expect(() => layer.diffId()).toThrow(expect.objectContaining({ code: 'NOT_FINISHED' }));
+    });
+
+    it('fails when grown after prepare', async () => {
+      const layer = await prepare();
+      await appendFile(join(item, 'data'), 'more\n');
+
+      const error = await streamError(layer.createStream());
+
+      expect(error).toMatchObject({ code: 'CHANGED_WHILE_READING', path: join(item, 'data') });
+    });
+
+    it('fails when replaced by a folder', async () => {
+      const layer = await prepare();
+      await rm(join(item, 'data'));
+      await mkdir(join(item, 'data'));
+
+      const error = await streamError(layer.createStream());
+
+      expect(error).toMatchObject({ code: 'CHANGED_WHILE_READING', path: join(item, 'data') });
+      expect((error as Error).message).toContain('no longer a regular file');
+    });
+
+    it('fails when replaced by a symlink', async () => {
+      await writeFile(join(item, 'same-size'), Buffer.alloc(size, 5));
+      const layer = await prepare();
+      await rm(join(item, 'data'));
+      await symlink('same-size', join(item, 'data'));
+
+      const error = await streamError(layer.createStream());
+
+      expect(error).toMatchObject({ code: 'CHANGED_WHILE_READING', path: join(item, 'data') });
+      expect((error as Error).message).toContain('no longer a regular file');
+    });
+
+    it('fails with READ when removed', async () => {
+      const layer = await prepare();
+      await rm(join(item, 'data'));
+
+      const error = await streamError(layer.createStream());
+
+      expect(error).toMatchObject({ code: 'READ', path: join(item, 'data') });
+      expect((error as Error).message).toBe(
+        `reading ${join(item, 'data')}: no such file or directory`,
+      );
+    });
+
+    it('fails with READ without read permission', async () => {
+      const layer = await prepare();
+      await chmod(join(item, 'data'), 0o000);
+
+      const error = await withoutRoot(() => streamError(layer.createStream()));
+
+      expect(error).toMatchObject({ code: 'READ', path: join(item, 'data') });
+      expect((error as Error).message).toBe(`reading ${join(item, 'data')}: permission denied`);
+    });
+  });
+
+  it.each([
+    ['truncated', (path: string) => truncate(path, 0)],
+    ['grown', (path: string) => appendFile(path, Buffer.alloc(1024 * 1024, 9))],
+  ])('fails on a file %s while it streams', async (_change, change) => {
+    const big = join(item, 'big');
+    await writeFileAt(big, Buffer.alloc(BIG_SIZE, 7));
+    const layer = await prepare();
+    const stream = layer.createStream();
+
+    let received = 0;
+    let changed = false;
+    const error = await (async () => {
+      try {
+        for await (const chunk of stream) {
+          received += (chunk as Buffer).length;
+          if (!changed && received > 1024 * 1024) {
+            changed = true;
+            await change(big);
+          }
+        }
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+
+    expect(changed).toBe(true);
+    expect(received).toBeLessThan(BIG_SIZE);
+    expect(error).toMatchObject({ code: 'CHANGED_WHILE_READING', path: big });
+  });
+
+  it('stops reading when the consumer destroys the stream', async () => {
+    await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
+    const layer = await prepare();
+    const stream = layer.createStream();
+
+    await new Promise<Buffer>((resolve) => stream.once('data', resolve));
+    stream.destroy();
+    await new Promise((resolve) => stream.once('close', resolve));
+
+    expect(stream.destroyed).toBe(true);
+    expect(() => layer.diffId()).toThrow(expect.objectContaining({ code: 'NOT_FINISHED' }));
+  });
+
+  it('streams again after a fresh prepare', async () => {
+    const first = await readAll((await prepare()).createStream());
+    await writeFile(join(item, 'data'), 'new content of another size\n');
+    const layer = await prepare();
+
+    const second = await readAll(layer.createStream());
+
+    expect(second.length).toBe(layer.size);
+    expect(second.length).toBe(first.length);
+    expect(second.equals(first)).toBe(false);
+  });
+});
