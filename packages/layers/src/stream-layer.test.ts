@@ -1,4 +1,14 @@
-import { appendFile, chmod, mkdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  mkdir,
+  readdir,
+  readlink,
+  rm,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LayerError } from './errors.js';
@@ -22,6 +32,14 @@ async function withoutRoot<T>(action: () => Promise<T>): Promise<T> {
     process.seteuid(0);
     process.setegid(0);
   }
+}
+
+/** Lists the files below `folder` that this process has open, from /proc/self/fd. */
+async function openFilesBelow(folder: string): Promise<string[]> {
+  const targets = await Promise.all(
+    (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
+  );
+  return targets.filter((target) => target.startsWith(`${folder}/`));
 }
 
 describe('streaming a layer', () => {
@@ -169,12 +187,21 @@ describe('streaming a layer', () => {
     const layer = await prepare();
     const stream = layer.createStream();
 
-    await new Promise<Buffer>((resolve) => stream.once('data', resolve));
+    // Past 1 MiB the stream is inside `big`, the one file read in chunks while its entry streams.
+    let received = 0;
+    for await (const chunk of stream) {
+      received += (chunk as Buffer).length;
+      if (received > 1024 * 1024) {
+        break;
+      }
+    }
+    const openWhileStreaming = await openFilesBelow(item);
     stream.destroy();
-    await new Promise((resolve) => stream.once('close', resolve));
 
+    expect(openWhileStreaming).toEqual([join(item, 'big')]);
     expect(stream.destroyed).toBe(true);
     expect(() => layer.diffId()).toThrow(expect.objectContaining({ code: 'NOT_FINISHED' }));
+    await expect.poll(() => openFilesBelow(item), { timeout: 2000 }).toEqual([]);
   });
 
   it('streams again after a fresh prepare', async () => {

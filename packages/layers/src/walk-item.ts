@@ -71,8 +71,8 @@ async function addPath(
 
   const size = Number(stats.size);
   if (size >= MAX_FILE_SIZE) {
-    // NOTE: files of 8 GiB or more are rejected because the ustar size field ends at 8 GiB - 1;
-    // a PAX `size` record would carry them, once the size computation and readers are tested with it.
+    // NOTE: files of 8 GiB or more are rejected because the ustar size field ends at 8 GiB - 1.
+    // A PAX `size` record would carry them, once the size computation and readers are tested with it.
     throw new LayerError(
       'FILE_TOO_LARGE',
       `reading ${diskPath}: file of ${size} bytes is too large: layers take files below 8 GiB (${MAX_FILE_SIZE} bytes)`,
@@ -80,6 +80,8 @@ async function addPath(
     );
   }
   if (stats.nlink > 1n) {
+    // NOTE: hard links make the bytes depend on the store: items that `nix-store --optimise` has
+    // not linked give other bytes and another diff ID.
     state.hardLinks.set(key, name);
   }
   state.entries.push({ type: 'file', name, mode, size, diskPath });
