@@ -53,7 +53,7 @@ const PLAIN_MODES: Modes = {
 const UMASK_077_MODES: Modes = {
   file: 0o600,
   executable: 0o700,
-  ownerExecutable: 0o100,
+  ownerExecutable: 0o500,
   folder: 0o700,
   readOnlyFolder: 0o500,
 };
