@@ -97,6 +97,42 @@ describe('storepack build on the example store', () => {
   });
 });
 
+describe('storepack build --store-dir', () => {
+  it('accepts the store folder of the paths', async () => {
+    const archive = path.join(work, 'store-dir.tar');
+    const run = await runStorepack([
+      'build',
+      '--root',
+      exampleStore,
+      '--store-dir',
+      '/nix/store',
+      exampleHello,
+      '-o',
+      archive,
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(await storeItemsInLayer(archive, '/nix/store')).toContain(exampleHello);
+  });
+
+  it('rejects a path outside that folder', async () => {
+    const folder = await mkdtemp(path.join(work, 'store-dir-'));
+    const run = await runStorepack([
+      'build',
+      '--root',
+      exampleStore,
+      '--store-dir',
+      '/gnu/store',
+      exampleHello,
+      '-o',
+      path.join(folder, 'out.tar'),
+    ]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/not inside the store directory \/gnu\/store/);
+    expect(await readdir(folder)).toEqual([]);
+  });
+});
+
 describe.each(['nix', 'guix'] as const)('storepack build on a real %s closure', (layout) => {
   let fixture: NixClosureFixture;
   let archive: string;
