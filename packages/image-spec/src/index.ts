@@ -32,6 +32,7 @@ export {
   type ImageConfig,
 } from './image-config.js';
 export { validateImageConfig } from './image-config-validation.js';
+export { validateIndex, validateManifest, validateOciLayout } from './manifest-validation.js';
 export {
   isConfigMediaType,
   isIndexMediaType,
@@ -44,6 +45,16 @@ export {
   type MediaType,
   MediaTypes,
 } from './media-types.js';
+export { createOciIndex, type DockerManifestList, type OciIndex } from './oci-index.js';
+export {
+  blobPath,
+  createOciLayout,
+  OCI_INDEX_FILE,
+  OCI_LAYOUT_FILE,
+  OCI_LAYOUT_VERSION,
+  type OciLayout,
+} from './oci-layout.js';
+export { createOciManifest, type DockerManifest, type OciManifest } from './oci-manifest.js';
 export {
   formatPlatform,
   hostSystem,
