@@ -40,6 +40,11 @@ export function isDigest(text: string): text is Digest {
   return digestProblem(text) === undefined;
 }
 
+/** Checks whether two digests use the same algorithm, so that comparing them is meaningful. */
+export function sameAlgorithm(a: Digest, b: Digest): boolean {
+  return a.slice(0, a.indexOf(':')) === b.slice(0, b.indexOf(':'));
+}
+
 /** Describes what is wrong with a digest string, or returns undefined when it is valid. */
 function digestProblem(text: string): string | undefined {
   const colon = text.indexOf(':');

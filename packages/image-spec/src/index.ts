@@ -32,6 +32,7 @@ export {
   type ImageConfig,
 } from './image-config.js';
 export { validateImageConfig } from './image-config-validation.js';
+export { type ImageFacts, validateImage } from './image-validation.js';
 export { validateIndex, validateManifest, validateOciLayout } from './manifest-validation.js';
 export {
   isConfigMediaType,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeValue, formatIssue, isRfc3339, memberPath } from './validation.js';
+import { describeValue, formatIssue, isRfc3339, joinPath, memberPath } from './validation.js';
 
 describe('isRfc3339', () => {
   it.each([
@@ -40,6 +40,13 @@ describe('JSON paths', () => {
     expect(memberPath('config', 'Env')).toBe('config.Env');
     expect(memberPath('config.Labels', 'org.example')).toBe('config.Labels["org.example"]');
     expect(memberPath('', '8080/tcp')).toBe('["8080/tcp"]');
+  });
+
+  it('joins a prefix and a nested path', () => {
+    expect(joinPath('config', '')).toBe('config');
+    expect(joinPath('config', 'rootfs.diff_ids[1]')).toBe('config.rootfs.diff_ids[1]');
+    expect(joinPath('manifest', '[0]')).toBe('manifest[0]');
+    expect(joinPath('config', '["8080/tcp"]')).toBe('config["8080/tcp"]');
   });
 
   it('formats an issue with its path', () => {

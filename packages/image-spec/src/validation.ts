@@ -21,6 +21,14 @@ export function memberPath(parent: string, key: string): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
+/** Joins a prefix and a JSON path that may be empty or start with an index or quoted member. */
+export function joinPath(prefix: string, path: string): string {
+  if (path === '') {
+    return prefix;
+  }
+  return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;
+}
+
 /** Appends an array index to a JSON path. */
 export function indexPath(parent: string, index: number): string {
   return `${parent}[${index}]`;
@@ -87,6 +95,13 @@ export class IssueCollector {
   /** Records one issue. */
   add(path: string, message: string): void {
     this.issues.push({ path, message });
+  }
+
+  /** Records the issues of a nested document, with `prefix` before each path. */
+  nest(prefix: string, found: readonly ValidationIssue[]): void {
+    for (const issue of found) {
+      this.add(joinPath(prefix, issue.path), issue.message);
+    }
   }
 
   /** Records an issue unless `value` is an object, and returns whether it is one. */
