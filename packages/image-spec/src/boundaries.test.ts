@@ -31,8 +31,8 @@ describe('package boundaries', () => {
         const allowed =
           specifier.startsWith('./') ||
           specifier.startsWith('node:') ||
-          // Tests may import the test runner, because the build excludes them.
-          (file.endsWith('.test.ts') && specifier === 'vitest');
+          // Tests and type tests may import the test runner, because the build excludes them.
+          ((file.endsWith('.test.ts') || file.endsWith('.test-d.ts')) && specifier === 'vitest');
         if (!allowed) {
           outside.push(`${file}: ${specifier}`);
         }
