@@ -1,5 +1,5 @@
 /** Stable codes of the failures that `@storepack/image` reports. */
-export type ImageErrorCode = 'INVALID_OPTION' | 'WRITE' | 'LAYER_MISMATCH';
+export type ImageErrorCode = 'INVALID_OPTION' | 'WRITE' | 'LAYER_MISMATCH' | 'READ' | 'NOT_IMAGE';
 
 /** A failure while assembling or writing an image, with a stable `code` for callers. */
 export class ImageError extends Error {

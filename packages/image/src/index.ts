@@ -3,6 +3,13 @@ export { buildImage, type ImageTarget } from './build-image.js';
 export { defaultArchiveFileName, defaultRepoTag } from './default-names.js';
 export { type ImageResult, writeDockerArchive } from './docker-archive-writer.js';
 export { ImageError, type ImageErrorCode } from './errors.js';
+export type {
+  ImageFormat,
+  ImageInspection,
+  InspectOptions,
+  LayerSummary,
+  ManifestSummary,
+} from './image-inspection.js';
 export {
   DEFAULT_CREATED,
   type ImageOptions,
@@ -10,4 +17,5 @@ export {
   type PlannedLayer,
   planImage,
 } from './image-plan.js';
+export { inspectImage } from './inspect-image.js';
 export type { Logger } from './logger.js';
