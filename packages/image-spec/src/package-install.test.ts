@@ -10,6 +10,8 @@ const PACKAGE_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const REPO_ROOT = path.resolve(PACKAGE_DIR, '..', '..');
 const run = promisify(execFile);
 
+const PACKAGE_NAME = '@storepack/image-spec';
+
 /** A downstream script: validate a config, compute a digest, parse a reference, map a system. */
 const CONSUMER_SCRIPT = `
 import {
@@ -19,7 +21,7 @@ import {
   parseReference,
   platformFromSystem,
   validateImageConfig,
-} from '@storepack/image-spec';
+} from ${JSON.stringify(PACKAGE_NAME)};
 
 const config = createImageConfig({
   platform: platformFromSystem('aarch64-linux'),
@@ -105,7 +107,7 @@ describe('packed package', () => {
   it('installs with no dependencies', async () => {
     const installedDir = path.join(appDir, 'node_modules', '@storepack', 'image-spec');
     const manifest = JSON.parse(await readFile(path.join(installedDir, 'package.json'), 'utf8'));
-    expect(manifest.name).toBe('@storepack/image-spec');
+    expect(manifest.name).toBe(PACKAGE_NAME);
     expect(Object.keys(manifest.dependencies ?? {})).toEqual([]);
     expect(manifest.peerDependencies).toBeUndefined();
 
