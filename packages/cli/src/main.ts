@@ -1,4 +1,5 @@
 import { buildHelp, runBuild } from './build-command.js';
+import { inspectHelp, runInspect } from './inspect-command.js';
 import { UsageError } from './usage-error.js';
 
 const mainHelp = `Usage: storepack COMMAND [OPTION]... ARGUMENT...
@@ -8,12 +9,14 @@ with no Docker daemon, no root and no network.
 
 Commands:
   build     write a docker-archive of store items and their closure
+  inspect   print a summary of an image and check it
 
 Run 'storepack COMMAND --help' for a command's options.
 `;
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; help: string }> = {
   build: { run: runBuild, help: buildHelp },
+  inspect: { run: runInspect, help: inspectHelp },
 };
 
 /**
