@@ -119,7 +119,10 @@ function addFile(pack: tar.Pack, name: string, content: string, mtime: Date): Pr
   });
 }
 
-/** Adds an entry whose bytes come from `source`; it must yield exactly `size` bytes. */
+/**
+ * Adds an entry whose bytes come from `source`; it must yield exactly `size` bytes. A failing
+ * source rejects with its own error, which names the file that could not be read.
+ */
 function addStream(
   pack: tar.Pack,
   name: string,
@@ -140,9 +143,12 @@ function addStream(
         }
       },
     );
+    // Once the source has failed, the entry's own error only repeats it; without a listener it
+    // would be thrown as an uncaught 'error' event.
+    entry.on('error', () => undefined);
     source.on('error', (error) => {
-      entry.destroy(error);
       reject(error);
+      entry.destroy(error);
     });
     source.pipe(entry);
   });
