@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util';
-import { buildImage, defaultArchiveFileName, type ImageTarget } from '@storepack/image';
+import {
+  buildImage,
+  defaultArchiveFileName,
+  followToStorePath,
+  type ImageTarget,
+} from '@storepack/image';
+import { withInterruption } from './interruption.js';
 import { sourceDateEpoch } from './source-date-epoch.js';
+import { stderrLogger } from './stderr-logger.js';
 import { UsageError } from './usage-error.js';
 
 /** Help text of `storepack build`. */
@@ -67,20 +74,32 @@ export async function runBuild(args: string[]): Promise<number> {
       `build: invalid --closure-from "${closureFrom}": expected auto, db or scan`,
     );
   }
-  const target = outputTarget(values.output ?? defaultArchiveFileName(firstPath));
+  for (const [name, value] of Object.entries(values)) {
+    if (value === '') {
+      throw new UsageError(`build: --${name} is empty: give a value`);
+    }
+  }
+  const created = sourceDateEpoch(process.env.SOURCE_DATE_EPOCH);
+  const target = outputTarget(
+    values.output ?? defaultArchiveFileName(await followToStorePath(firstPath)),
+  );
 
-  await buildImage(
-    {
-      paths: positionals,
-      closureFrom,
-      created: sourceDateEpoch(process.env.SOURCE_DATE_EPOCH),
-      ...(values.tag === undefined ? {} : { tags: values.tag }),
-      ...(values.system === undefined ? {} : { system: values.system }),
-      ...(values.db === undefined ? {} : { database: values.db }),
-      ...(values['store-dir'] === undefined ? {} : { storeDir: values['store-dir'] }),
-      ...(values.root === undefined ? {} : { root: values.root }),
-    },
-    target,
+  await withInterruption((signal) =>
+    buildImage(
+      {
+        paths: positionals,
+        closureFrom,
+        logger: stderrLogger(Boolean(process.env.STOREPACK_DEBUG)),
+        ...(created === undefined ? {} : { created }),
+        ...(values.tag === undefined ? {} : { tags: values.tag }),
+        ...(values.system === undefined ? {} : { system: values.system }),
+        ...(values.db === undefined ? {} : { database: values.db }),
+        ...(values['store-dir'] === undefined ? {} : { storeDir: values['store-dir'] }),
+        ...(values.root === undefined ? {} : { root: values.root }),
+      },
+      target,
+      { signal },
+    ),
   );
   return 0;
 }

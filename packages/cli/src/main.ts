@@ -1,6 +1,8 @@
 import { buildHelp, runBuild } from './build-command.js';
 import { inspectHelp, runInspect } from './inspect-command.js';
+import { reportError } from './report-error.js';
 import { UsageError } from './usage-error.js';
+import { version } from './version.js';
 
 const mainHelp = `Usage: storepack COMMAND [OPTION]... ARGUMENT...
 
@@ -10,6 +12,10 @@ with no Docker daemon, no root and no network.
 Commands:
   build     write a docker-archive of store items and their closure
   inspect   print a summary of an image and check it
+
+Options:
+  -h, --help      print this help
+  -V, --version   print storepack's version
 
 Run 'storepack COMMAND --help' for a command's options.
 `;
@@ -25,9 +31,17 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; help:
  */
 export async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+  if (name === undefined) {
+    process.stderr.write(mainHelp);
+    return 2;
+  }
+  if (name === '-h' || name === '--help' || name === 'help') {
     process.stdout.write(mainHelp);
-    return name === undefined ? 2 : 0;
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`storepack ${await version()}\n`);
+    return 0;
   }
 
   const command = commands[name];
@@ -39,36 +53,6 @@ export async function main(args: string[]): Promise<number> {
     }
     return await command.run(rest);
   } catch (error) {
-    return report(error);
+    return reportError(error);
   }
-}
-
-/** Codes of library errors that mean the command line asked for something invalid. */
-const usageErrorCodes = new Set(['INVALID_REFERENCE', 'UNKNOWN_SYSTEM', 'INVALID_OPTION']);
-
-function report(error: unknown): number {
-  if (error instanceof UsageError || isParseArgsError(error) || hasCode(error, usageErrorCodes)) {
-    process.stderr.write(`storepack: ${(error as Error).message}\n`);
-    return 2;
-  }
-  if (error instanceof Error) {
-    process.stderr.write(`storepack: ${error.message}\n`);
-    if (process.env.STOREPACK_DEBUG) {
-      process.stderr.write(`${error.stack ?? ''}\n`);
-    }
-    return 1;
-  }
-  process.stderr.write(`storepack: ${String(error)}\n`);
-  return 1;
-}
-
-function hasCode(error: unknown, codes: Set<string>): boolean {
-  return error instanceof Error && 'code' in error && codes.has(String(error.code));
-}
-
-/** Errors that node:util's parseArgs throws for unknown options and missing values. */
-function isParseArgsError(error: unknown): boolean {
-  return (
-    error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')
-  );
 }

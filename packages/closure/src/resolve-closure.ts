@@ -120,7 +120,7 @@ async function tryDatabase(
   try {
     const result = await readDatabaseClosure(databaseFile, roots, logger);
     if (result.missingRoots !== undefined) {
-      logger?.debug('scanning because the store database does not list every root', {
+      logger?.warn('scanning because the store database does not list every root', {
         db: databaseFile,
         missingRoots: result.missingRoots,
       });
@@ -129,7 +129,11 @@ async function tryDatabase(
     return result.items;
   } catch (error) {
     if (error instanceof ClosureError && error.code === 'DATABASE' && !explicit) {
-      logger?.debug('scanning because the store database cannot be read', {
+      // A store copied without its database is the usual case for a scan; any other failure of
+      // the default database is worth a warning.
+      const missing = (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+      const log = missing ? logger?.debug : logger?.warn;
+      log?.call(logger, 'scanning because the store database cannot be read', {
         db: databaseFile,
         error: error.message,
       });

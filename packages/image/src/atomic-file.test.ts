@@ -1,4 +1,15 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -49,5 +60,50 @@ describe('writeFileAtomically', () => {
     expect(error).toBeInstanceOf(ImageError);
     expect((error as ImageError).code).toBe('WRITE');
     expect((error as ImageError).message).toBe(`writing ${target}: no such file or directory`);
+  });
+
+  it('writes through a symlink to its target', async () => {
+    await writeFile(path.join(folder, 'real.tar'), 'old');
+    await symlink('real.tar', path.join(folder, 'link.tar'));
+
+    await writeFileAtomically(path.join(folder, 'link.tar'), async (output) => {
+      output.write('new');
+    });
+
+    expect(await readlink(path.join(folder, 'link.tar'))).toBe('real.tar');
+    expect(await readFile(path.join(folder, 'real.tar'), 'utf8')).toBe('new');
+  });
+
+  it('creates the target of a dangling symlink', async () => {
+    await symlink('created.tar', path.join(folder, 'link.tar'));
+
+    await writeFileAtomically(path.join(folder, 'link.tar'), async (output) => {
+      output.write('new');
+    });
+
+    expect((await lstat(path.join(folder, 'link.tar'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(path.join(folder, 'created.tar'), 'utf8')).toBe('new');
+  });
+
+  it('writes a device in place', async () => {
+    await writeFileAtomically('/dev/null', async (output) => {
+      output.write('discarded');
+    });
+
+    expect((await stat('/dev/null')).isCharacterDevice()).toBe(true);
+  });
+
+  it('rejects a folder before writing', async () => {
+    const target = path.join(folder, 'images');
+    await mkdir(target);
+    let called = false;
+
+    const writing = writeFileAtomically(target, async () => {
+      called = true;
+    });
+
+    await expect(writing).rejects.toThrow(`writing ${target}: is a directory`);
+    expect(called).toBe(false);
+    expect(await readdir(target)).toEqual([]);
   });
 });

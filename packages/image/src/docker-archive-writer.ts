@@ -1,5 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import {
   canonicalJson,
   computeDigest,
@@ -7,11 +6,11 @@ import {
   createRepositories,
   type Digest,
   type DockerArchiveManifest,
+  formatCreated,
   type LegacyLayerJson,
 } from '@storepack/image-spec';
-import tar from 'tar-stream';
-import { ImageError } from './errors.js';
 import type { ImagePlan } from './image-plan.js';
+import { TarSink } from './tar-sink.js';
 
 /** Digests and names that identify a written image. */
 export interface ImageResult {
@@ -21,17 +20,26 @@ export interface ImageResult {
   layers: { id: string; size: number; diffId: Digest }[];
 }
 
+/** Settings of {@link writeDockerArchive}. */
+export interface WriteOptions {
+  /** Stops the writing; the returned promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 /**
  * Streams `plan` to `output` as a docker-archive, the format of `docker save` and `docker load`.
  *
  * Layers stream first, each as `<id>/layer.tar` beside the legacy `<id>/VERSION` and `<id>/json`;
  * the config, `manifest.json` and `repositories` follow. They come last because they contain the
- * diff IDs, which are known only once the layers have streamed. Nothing is buffered but the small metadata files.
+ * diff IDs, which are known only once the layers have streamed. Nothing is buffered but the small
+ * metadata files.
  */
-export async function writeDockerArchive(plan: ImagePlan, output: Writable): Promise<ImageResult> {
-  const pack = tar.pack();
-  const streaming = pipeline(pack, output);
-  const mtime = plan.created;
+export async function writeDockerArchive(
+  plan: ImagePlan,
+  output: Writable,
+  options: WriteOptions = {},
+): Promise<ImageResult> {
+  const archive = new TarSink(output, plan.created, options.signal);
 
   try {
     const layers: ImageResult['layers'] = [];
@@ -43,16 +51,16 @@ export async function writeDockerArchive(plan: ImagePlan, output: Writable): Pro
       const legacy: LegacyLayerJson = {
         id,
         ...(parent === undefined ? {} : { parent }),
-        created: createdText(plan.created),
+        created: formatCreated(plan.created),
         container_config: null,
         os: plan.platform.os,
         architecture: plan.platform.architecture,
       };
 
-      addDirectory(pack, `${id}/`, mtime);
-      await addFile(pack, `${id}/VERSION`, '1.0', mtime);
-      await addFile(pack, `${id}/json`, canonicalJson(legacy), mtime);
-      await addStream(pack, `${id}/layer.tar`, layer.size, layer.createStream(), mtime);
+      archive.addDirectory(`${id}/`);
+      await archive.addFile(`${id}/VERSION`, '1.0');
+      await archive.addFile(`${id}/json`, canonicalJson(legacy));
+      await archive.addStream(`${id}/layer.tar`, layer.size, layer.createStream());
 
       layers.push({ id, size: layer.size, diffId: layer.diffId() });
       parent = id;
@@ -64,7 +72,7 @@ export async function writeDockerArchive(plan: ImagePlan, output: Writable): Pro
         created: plan.created,
         diffIds: layers.map((layer) => layer.diffId),
         history: layers.map(() => ({
-          created: createdText(plan.created),
+          created: formatCreated(plan.created),
           created_by: 'storepack build',
           comment: `store closure of ${plan.closure.roots.join(' ')}`,
         })),
@@ -80,70 +88,17 @@ export async function writeDockerArchive(plan: ImagePlan, output: Writable): Pro
       },
     ];
 
-    await addFile(pack, configName, config, mtime);
-    await addFile(pack, 'manifest.json', canonicalJson(manifest), mtime);
-    await addFile(
-      pack,
+    await archive.addFile(configName, config);
+    await archive.addFile('manifest.json', canonicalJson(manifest));
+    await archive.addFile(
       'repositories',
       canonicalJson(createRepositories(plan.repoTags, parent as string)),
-      mtime,
     );
-    pack.finalize();
-    await streaming;
+    await archive.finish();
 
     return { configDigest, repoTags: plan.repoTags, layers };
   } catch (error) {
-    pack.destroy(error as Error);
-    await streaming.catch(() => undefined);
+    await archive.destroy(error as Error);
     throw error;
   }
-}
-
-function createdText(created: Date): string {
-  return created.toISOString().replace('.000Z', 'Z');
-}
-
-function header(name: string, mtime: Date) {
-  return { name, mtime, uid: 0, gid: 0, uname: '', gname: '' };
-}
-
-function addDirectory(pack: tar.Pack, name: string, mtime: Date): void {
-  pack.entry({ ...header(name, mtime), type: 'directory', mode: 0o755 });
-}
-
-function addFile(pack: tar.Pack, name: string, content: string, mtime: Date): Promise<void> {
-  return new Promise((resolve, reject) => {
-    pack.entry({ ...header(name, mtime), type: 'file', mode: 0o644 }, content, (error) =>
-      error ? reject(error) : resolve(),
-    );
-  });
-}
-
-/** Adds an entry whose bytes come from `source`; it must yield exactly `size` bytes. */
-function addStream(
-  pack: tar.Pack,
-  name: string,
-  size: number,
-  source: Readable,
-  mtime: Date,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const entry = pack.entry(
-      { ...header(name, mtime), type: 'file', mode: 0o644, size },
-      (error) => {
-        if (error) {
-          reject(
-            new ImageError('LAYER_MISMATCH', `writing ${name}: ${error.message}`, { cause: error }),
-          );
-        } else {
-          resolve();
-        }
-      },
-    );
-    source.on('error', (error) => {
-      entry.destroy(error);
-      reject(error);
-    });
-    source.pipe(entry);
-  });
 }

@@ -1,5 +1,5 @@
-import { lstat, readlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type Closure, parseStorePath, resolveClosure } from '@storepack/closure';
 import { hostSystem, type Platform, parseRepoTag, platformFromSystem } from '@storepack/image-spec';
 import {
@@ -10,6 +10,7 @@ import {
 } from '@storepack/layers';
 import { defaultRepoTag } from './default-names.js';
 import { ImageError } from './errors.js';
+import { followToStorePath } from './follow-to-store-path.js';
 import type { Logger } from './logger.js';
 
 /** The creation time the original gives an image when `SOURCE_DATE_EPOCH` is not set. */
@@ -64,12 +65,17 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
   if (Number.isNaN(created.getTime())) {
     throw new ImageError('INVALID_OPTION', 'invalid creation time: not a date');
   }
-  const explicitTags = options.tags ?? [];
-  for (const tag of explicitTags) {
-    parseRepoTag(tag);
-  }
+  // `hello` is written `hello:latest`, as docker and podman read a RepoTags entry only with a tag.
+  const explicitTags = [
+    ...new Set(
+      (options.tags ?? []).map((text) => {
+        const { repository, tag } = parseRepoTag(text);
+        return `${repository}:${tag}`;
+      }),
+    ),
+  ];
 
-  const paths = await Promise.all(options.paths.map((path) => followToStore(path)));
+  const paths = await Promise.all(options.paths.map((path) => followToStorePath(path)));
   const closure = await resolveClosure(paths, {
     from: options.closureFrom ?? 'auto',
     ...(options.database === undefined ? {} : { db: options.database }),
@@ -77,7 +83,7 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
     ...(options.root === undefined ? {} : { root: options.root }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
-  const mainItem = closure.roots[0] ?? parseStorePath(paths[0] as string).path;
+  const mainItem = parseStorePath(paths[0] as string, closure.storeDir).path;
   options.logger?.debug('closure resolved', {
     items: closure.items.length,
     source: closure.source,
@@ -108,32 +114,4 @@ async function rootSymlinks(item: string, root: string | undefined): Promise<Lay
     return [];
   }
   return [{ path: '/bin', target: `${item}/bin` }];
-}
-
-/**
- * Follows a link such as nix-build's `./result` to the store path it names; any other path is
- * returned as given, for the closure to check.
- */
-async function followToStore(path: string): Promise<string> {
-  let current = path;
-  for (let hops = 0; hops < 40; hops += 1) {
-    const stats = await lstat(current).catch(() => undefined);
-    if (stats === undefined || !stats.isSymbolicLink() || isStorePath(current)) {
-      return current;
-    }
-    const target = await readlink(current);
-    current = isAbsolute(target) ? target : resolve(dirname(current), target);
-  }
-  throw new ImageError('INVALID_OPTION', `resolving ${path}: too many levels of symbolic links`, {
-    path,
-  });
-}
-
-function isStorePath(path: string): boolean {
-  try {
-    parseStorePath(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

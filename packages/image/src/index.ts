@@ -1,8 +1,13 @@
 export { writeFileAtomically } from './atomic-file.js';
 export { buildImage, type ImageTarget } from './build-image.js';
 export { defaultArchiveFileName, defaultRepoTag } from './default-names.js';
-export { type ImageResult, writeDockerArchive } from './docker-archive-writer.js';
+export {
+  type ImageResult,
+  type WriteOptions,
+  writeDockerArchive,
+} from './docker-archive-writer.js';
 export { ImageError, type ImageErrorCode } from './errors.js';
+export { followToStorePath } from './follow-to-store-path.js';
 export type {
   ImageFormat,
   ImageInspection,

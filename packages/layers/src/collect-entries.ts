@@ -21,7 +21,7 @@ interface TreeFolder {
  */
 export async function collectEntries(source: CheckedSource): Promise<LayerEntry[]> {
   const root = buildTree(source);
-  const state: WalkState = { entries: [], hardLinks: new Map() };
+  const state: WalkState = { entries: [] };
   await addChildren(root, '', state);
   return state.entries;
 }

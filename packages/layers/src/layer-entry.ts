@@ -7,8 +7,6 @@ import type { Header } from 'tar-stream';
 export type LayerEntry =
   | { type: 'directory'; name: string; mode: number }
   | { type: 'file'; name: string; mode: number; size: number; diskPath: string }
-  /** A hard link whose `target` is the name of an earlier file entry holding the bytes. */
-  | { type: 'link'; name: string; mode: number; target: string }
   | { type: 'symlink'; name: string; target: string };
 
 /** Mode of every folder, store items and store folder alike, as in a Nix or Guix store. */
@@ -45,8 +43,6 @@ export function tarHeader(entry: LayerEntry, mtime: Date): Header {
       return { ...common, type: 'directory', mode: entry.mode, size: 0, linkname: '' };
     case 'file':
       return { ...common, type: 'file', mode: entry.mode, size: entry.size, linkname: '' };
-    case 'link':
-      return { ...common, type: 'link', mode: entry.mode, size: 0, linkname: entry.target };
     case 'symlink':
       return { ...common, type: 'symlink', mode: SYMLINK_MODE, size: 0, linkname: entry.target };
   }

@@ -12,7 +12,7 @@ import { type StreamResult, streamLayer } from './stream-layer.js';
 export interface PreparedLayer {
   /** Exact byte length of the tar stream that `createStream` produces. */
   readonly size: number;
-  /** Number of tar entries: folders, files, hard links and symlinks, PAX headers not counted. */
+  /** Number of tar entries: folders, files and symlinks, PAX headers not counted. */
   readonly entryCount: number;
   /** The store paths of the items in this layer, as given. */
   readonly storePaths: readonly string[];

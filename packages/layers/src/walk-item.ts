@@ -6,10 +6,9 @@ import { DIRECTORY_MODE, type LayerEntry, storeFileMode } from './layer-entry.js
 /** The first size a ustar header cannot hold: 8 GiB, the limit of 11 octal digits. */
 export const MAX_FILE_SIZE = 8 * 1024 ** 3;
 
-/** Entries collected so far, and the first name seen for each (device, inode) of a hard link. */
+/** Entries collected so far. */
 export interface WalkState {
   entries: LayerEntry[];
-  hardLinks: Map<string, string>;
 }
 
 // ignoreBOM keeps a leading U+FEFF as part of the name instead of dropping it.
@@ -61,14 +60,10 @@ async function addPath(
     );
   }
 
+  // Every path of a hard-linked file is written with its full content, as a NAR serialises it,
+  // so a store that `nix-store --optimise` or Guix deduplicated gives the same bytes as one that
+  // is not.
   const mode = storeFileMode(Number(stats.mode));
-  const key = `${stats.dev}:${stats.ino}`;
-  const firstName = stats.nlink > 1n ? state.hardLinks.get(key) : undefined;
-  if (firstName !== undefined) {
-    state.entries.push({ type: 'link', name, mode, target: firstName });
-    return;
-  }
-
   const size = Number(stats.size);
   if (size >= MAX_FILE_SIZE) {
     // NOTE: files of 8 GiB or more are rejected because the ustar size field ends at 8 GiB - 1.
@@ -78,11 +73,6 @@ async function addPath(
       `reading ${diskPath}: file of ${size} bytes is too large: layers take files below 8 GiB (${MAX_FILE_SIZE} bytes)`,
       { path: diskPath },
     );
-  }
-  if (stats.nlink > 1n) {
-    // NOTE: hard links make the bytes depend on the store: items that `nix-store --optimise` has
-    // not linked give other bytes and another diff ID.
-    state.hardLinks.set(key, name);
   }
   state.entries.push({ type: 'file', name, mode, size, diskPath });
 }

@@ -1,0 +1,183 @@
+import { spawn } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  buildNixClosure,
+  type NixClosureFixture,
+  podmanLoad,
+  queryRequisites,
+  runCommand,
+} from '@storepack/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runStorepack } from '../test/run-storepack.js';
+
+const bin = fileURLToPath(new URL('../bin/storepack.js', import.meta.url));
+const bigItem = '/nix/store/0c5hkdsrm6wdxj4k8c5ylqzlv2f1dn7s-big-1.0';
+
+let work: string;
+let fixture: NixClosureFixture;
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'storepack-faults-'));
+  // Every user may enter it: one test runs storepack as user nobody.
+  await chmod(work, 0o755);
+  fixture = await buildNixClosure({ layout: 'nix' });
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function manifestOf(archive: string): Promise<{ RepoTags: string[] }[]> {
+  const { stdout } = await runCommand('tar', ['-xOf', archive, 'manifest.json']);
+  return JSON.parse(stdout);
+}
+
+describe('storepack build output targets', () => {
+  it('ends quietly on a closed pipe', async () => {
+    const { stdout } = await runCommand('bash', [
+      '-c',
+      `node "$1" build "$2" -o - 2>"$3" | head -c 1000 | wc -c; echo "\${PIPESTATUS[0]}"`,
+      'bash',
+      bin,
+      fixture.root,
+      path.join(work, 'pipe-stderr'),
+    ]);
+    const [bytes, status] = stdout.trim().split('\n');
+
+    expect(bytes?.trim()).toBe('1000');
+    expect(status).toBe('1');
+    const { stdout: stderr } = await runCommand('cat', [path.join(work, 'pipe-stderr')]);
+    expect(stderr).toBe('');
+  });
+
+  it('writes to /dev/null in place', async () => {
+    const run = await runStorepack(['build', fixture.root, '-o', '/dev/null']);
+    expect(run.status).toBe(0);
+    const { stdout } = await runCommand('stat', ['-c', '%F', '/dev/null']);
+    expect(stdout.trim()).toBe('character special file');
+  });
+
+  it('rejects a folder as output', async () => {
+    const folder = await mkdtemp(path.join(work, 'folder-'));
+    const run = await runStorepack(['build', fixture.root, '-o', folder]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`storepack: writing ${folder}: is a directory: give a file name\n`);
+    expect(await readdir(folder)).toEqual([]);
+  });
+
+  it('rejects an empty output name', async () => {
+    const run = await runStorepack(['build', fixture.root, '-o', '']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe('storepack: build: --output is empty: give a value\n');
+  });
+});
+
+describe('storepack build tags and paths', () => {
+  it('completes a tag without one', async () => {
+    const archive = path.join(work, 'tagged.tar');
+    const run = await runStorepack([
+      'build',
+      fixture.root,
+      '-t',
+      'hello',
+      '-t',
+      'hello:latest',
+      '-o',
+      archive,
+    ]);
+    expect(run.status).toBe(0);
+
+    expect((await manifestOf(archive))[0]?.RepoTags).toEqual(['hello:latest']);
+    const { output } = await podmanLoad({ archive });
+    expect(output).toContain('hello:latest');
+  });
+
+  it('takes the first path as the main item', async () => {
+    const folder = await mkdtemp(path.join(work, 'two-paths-'));
+    const { busybox, app } = fixture.items;
+    const run = await runStorepack(['build', busybox, app], { cwd: folder });
+    expect(run.status).toBe(0);
+
+    const archiveName = `docker-image-${path.basename(busybox)}.tar`;
+    expect(await readdir(folder)).toEqual([archiveName]);
+    const archive = path.join(folder, archiveName);
+    expect((await manifestOf(archive))[0]?.RepoTags).toEqual([
+      `busybox:${path.basename(busybox).slice(0, 32)}`,
+    ]);
+    const { stdout } = await runCommand('sh', [
+      '-c',
+      `tar -xOf "$1" --wildcards '*/layer.tar' | tar -tvf - bin`,
+      'sh',
+      archive,
+    ]);
+    expect(stdout).toContain(`bin -> ${busybox}/bin`);
+  });
+});
+
+describe('storepack build faults', () => {
+  it('names an unreadable file and leaves nothing', async () => {
+    // A copy of the closure whose jq library only root may read; nobody runs the build.
+    const root = path.join(work, 'unreadable-root');
+    for (const item of await queryRequisites(fixture, fixture.root)) {
+      await cp(item, path.join(root, item), { recursive: true, verbatimSymlinks: true });
+    }
+    await runCommand('chmod', ['-R', 'u+w,a+rX', root]);
+    const library = path.join(root, fixture.items.jq, 'lib', 'libjq.so.1');
+    await chmod(library, 0o000);
+    const output = path.join(work, 'unreadable-out');
+    await mkdir(output, { mode: 0o777 });
+    await chmod(output, 0o777);
+
+    const { stdout } = await runCommand('bash', [
+      '-c',
+      'setpriv --reuid=65534 --regid=65534 --clear-groups node "$@" 2>&1; echo "status=$?"',
+      'bash',
+      bin,
+      'build',
+      '--root',
+      root,
+      '--db',
+      fixture.dbPath,
+      fixture.root,
+      '-o',
+      path.join(output, 'image.tar'),
+    ]);
+
+    expect(stdout).toBe(`storepack: reading ${library}: permission denied\nstatus=1\n`);
+    expect(await readdir(output)).toEqual([]);
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('removes the partial file on %s', async (signal, status) => {
+    const root = path.join(work, 'big-root');
+    await mkdir(path.join(root, bigItem), { recursive: true });
+    await writeFile(path.join(root, bigItem, 'blob'), Buffer.alloc(512 * 1024 * 1024, 1));
+    const output = await mkdtemp(path.join(work, `${signal}-`));
+
+    const child = spawn(
+      process.execPath,
+      [bin, 'build', '--root', root, bigItem, '-o', path.join(output, 'big.tar')],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    // Signal once the temporary file exists, that is while the layer streams.
+    while ((await readdir(output)).length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill(signal);
+
+    expect(await exited).toBe(status);
+    expect(stderr).toBe(`storepack: interrupted by ${signal}\n`);
+    expect(await readdir(output)).toEqual([]);
+  });
+});

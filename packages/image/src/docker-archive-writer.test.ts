@@ -1,0 +1,37 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileAtomically } from './atomic-file.js';
+import { writeDockerArchive } from './docker-archive-writer.js';
+import { planImage } from './image-plan.js';
+
+const item = '/nix/store/0c5hkdsrm6wdxj4k8c5ylqzlv2f1dn7s-data-1.0';
+
+let work: string;
+let root: string;
+beforeEach(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'storepack-writer-'));
+  root = path.join(work, 'root');
+  await mkdir(path.join(root, item), { recursive: true });
+  await writeFile(path.join(root, item, 'big'), Buffer.alloc(4 * 1024 * 1024, 7));
+});
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('writeDockerArchive', () => {
+  it('fails cleanly when a file vanishes', async () => {
+    const plan = await planImage({ paths: [item], root, closureFrom: 'scan', tags: ['data:1'] });
+    await rm(path.join(root, item, 'big'));
+    const output = path.join(work, 'out');
+    await mkdir(output);
+
+    const writing = writeFileAtomically(path.join(output, 'image.tar'), (stream) =>
+      writeDockerArchive(plan, stream),
+    );
+
+    await expect(writing).rejects.toThrow(`${root}${item}/big`);
+    expect(await readdir(output)).toEqual([]);
+  });
+});

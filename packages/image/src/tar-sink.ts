@@ -1,0 +1,106 @@
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { ImageError } from './errors.js';
+
+/**
+ * A tar archive streamed to an output as entries are added. Every step fails as soon as the output
+ * fails (a full disk, a closed pipe) or `signal` aborts, instead of waiting for an entry that can
+ * no longer be written. Entries get uid and gid 0, empty owner names and the given mtime.
+ */
+export class TarSink {
+  readonly #pack = tar.pack();
+  readonly #mtime: Date;
+  readonly #streaming: Promise<void>;
+  readonly #stopped: Promise<never>;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort: () => void;
+
+  constructor(output: Writable, mtime: Date, signal?: AbortSignal) {
+    this.#mtime = mtime;
+    this.#signal = signal;
+    this.#streaming = pipeline(this.#pack, output);
+
+    let stop: (reason: unknown) => void = () => undefined;
+    this.#stopped = new Promise<never>((_resolve, reject) => {
+      stop = reject;
+    });
+    // Handled here so that a stop no step is waiting on is not an unhandled rejection.
+    this.#stopped.catch(() => undefined);
+    this.#streaming.catch(stop);
+    this.#onAbort = () => stop(signal?.reason);
+    if (signal?.aborted) {
+      stop(signal.reason);
+    }
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** Adds a folder entry (`name` ends with `/`), mode 0755. */
+  addDirectory(name: string): void {
+    this.#pack.entry({ ...this.#header(name), type: 'directory', mode: 0o755 });
+  }
+
+  /** Adds a file entry with `content`, mode 0644, and waits until it is written. */
+  addFile(name: string, content: string): Promise<void> {
+    return this.#untilStopped(
+      new Promise((resolve, reject) => {
+        this.#pack.entry({ ...this.#header(name), type: 'file', mode: 0o644 }, content, (error) =>
+          error ? reject(error) : resolve(),
+        );
+      }),
+    );
+  }
+
+  /**
+   * Adds a file entry whose `size` bytes come from `source`, and waits until it is written. A
+   * failing source rejects with its own error, which names the file that could not be read.
+   */
+  addStream(name: string, size: number, source: Readable): Promise<void> {
+    const written = new Promise<void>((resolve, reject) => {
+      const entry = this.#pack.entry(
+        { ...this.#header(name), type: 'file', mode: 0o644, size },
+        (error) => (error ? reject(entryError(name, error)) : resolve()),
+      );
+      // Once the source has failed, the entry's own error only repeats it; without a listener it
+      // would be thrown as an uncaught 'error' event.
+      entry.on('error', () => undefined);
+      source.on('error', (error) => {
+        reject(error);
+        entry.destroy(error);
+      });
+      source.pipe(entry);
+    });
+    this.#stopped.catch(() => source.destroy());
+    return this.#untilStopped(written);
+  }
+
+  /** Writes the end of the archive and waits until the output has taken every byte. */
+  async finish(): Promise<void> {
+    this.#pack.finalize();
+    await this.#untilStopped(this.#streaming);
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
+
+  /** Abandons the archive after a failure and waits until the output is closed. */
+  async destroy(error: Error): Promise<void> {
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#pack.destroy(error);
+    await this.#streaming.catch(() => undefined);
+  }
+
+  #header(name: string) {
+    return { name, mtime: this.#mtime, uid: 0, gid: 0, uname: '', gname: '' };
+  }
+
+  #untilStopped<T>(step: Promise<T>): Promise<T> {
+    return Promise.race([step, this.#stopped]);
+  }
+}
+
+/** Keeps a system error (a full disk) as it is, for the caller to name the output file. */
+function entryError(name: string, error: Error): Error {
+  if ('syscall' in error) {
+    return error;
+  }
+  return new ImageError('LAYER_MISMATCH', `writing ${name}: ${error.message}`, { cause: error });
+}
