@@ -358,6 +358,46 @@ describe('inspectImage on images made by real tools', () => {
       expect(summary?.diffId).toBe(diffId);
     }
   });
+
+  it('follows symbolic and hard links between members', async () => {
+    // skopeo writes each layer as <digest>.tar with a <layer id>/layer.tar symbolic link to it.
+    const copy = path.join(work, 'links-skopeo.tar');
+    await runCommand('skopeo', [
+      'copy',
+      '-q',
+      `docker-archive:${appArchive}`,
+      `docker-archive:${copy}`,
+    ]);
+    const folder = await extract(copy);
+    const manifest = JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8'));
+    const { stdout } = await runCommand('find', [folder, '-type', 'l', '-name', 'layer.tar']);
+    const linkName = path.relative(folder, stdout.trim());
+    manifest[0].Layers = [linkName];
+    await writeFile(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+    const viaSymlink = path.join(work, 'links-symbolic.tar');
+    await runCommand('tar', ['-cf', viaSymlink, '-C', folder, '.']);
+
+    // GNU tar stores the second name of a file with two names as a hard link member. Sorted by
+    // name, "zz-config.json" comes after the "<hex>.json" it links to.
+    await runCommand('ln', [
+      path.join(folder, manifest[0].Config),
+      path.join(folder, 'zz-config.json'),
+    ]);
+    manifest[0].Config = 'zz-config.json';
+    await writeFile(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+    const viaHardLink = path.join(work, 'links-hard.tar');
+    await runCommand('tar', ['--sort=name', '-cf', viaHardLink, '-C', folder, '.']);
+    const { stdout: listing } = await runCommand('tar', ['-tvf', viaHardLink]);
+    expect(listing).toMatch(/^h.* \.\/zz-config\.json link to /m);
+
+    const expected = (await inspectImage(appArchive)).manifests[0];
+    for (const image of [viaSymlink, viaHardLink]) {
+      const inspection = await inspectImage(image);
+      expect(inspection.issues).toEqual([]);
+      expect(inspection.manifests[0]?.layers).toEqual(expected?.layers);
+      expect(inspection.manifests[0]?.configDigest).toBe(expected?.configDigest);
+    }
+  });
 });
 
 /** Extracts an archive with GNU tar into a new folder under `work`. */
