@@ -39,6 +39,11 @@ function buildTree(source: CheckedSource): TreeFolder {
     storeFolder.children.set(item.baseName, { kind: 'item', item });
   }
 
+  // Folders first, so that a symlink inside one of them finds it and keeps its mode.
+  for (const { parts, mode } of source.directories) {
+    addExtraFolder(root, parts, mode);
+  }
+
   for (const { parts, target } of source.symlinks) {
     const path = `/${parts.join('/')}`;
     let folder = root;
@@ -71,6 +76,36 @@ function buildTree(source: CheckedSource): TreeFolder {
     }
   }
   return root;
+}
+
+/** Places an extra folder, and any missing folders above it, in the tree. */
+function addExtraFolder(root: TreeFolder, parts: string[], mode: number): void {
+  let folder = root;
+  for (const [index, part] of parts.entries()) {
+    const existing = folder.children.get(part);
+    const isLeaf = index === parts.length - 1;
+    if (existing !== undefined && (existing.kind !== 'folder' || isLeaf)) {
+      const path = `/${parts.slice(0, index + 1).join('/')}`;
+      throw new LayerError(
+        'INVALID_SOURCE',
+        `invalid folder /${parts.join('/')}: ${path} is already in the layer`,
+        {
+          path,
+        },
+      );
+    }
+    if (existing !== undefined) {
+      folder = existing as TreeFolder;
+      continue;
+    }
+    const child: TreeFolder = {
+      kind: 'folder',
+      mode: isLeaf ? mode : SYMLINK_PARENT_MODE,
+      children: new Map(),
+    };
+    folder.children.set(part, child);
+    folder = child;
+  }
 }
 
 async function addChildren(folder: TreeFolder, prefix: string, state: WalkState): Promise<void> {

@@ -9,7 +9,15 @@ export interface LayerSymlink {
   target: string;
 }
 
-/** The store items, extra symlinks and timestamp that one layer is made of. */
+/** An extra folder at an absolute image path, e.g. `{ path: '/tmp', mode: 0o1777 }`. */
+export interface LayerDirectory {
+  /** Absolute path of the folder inside the image. */
+  path: string;
+  /** Permission bits, including the sticky bit, such as `0o1777`. */
+  mode: number;
+}
+
+/** The store items, extra symlinks and folders, and timestamp that one layer is made of. */
 export interface LayerSource {
   /** The store folder, `/nix/store` or `/gnu/store`; its folders are written once, before the items. */
   storeDir: string;
@@ -19,6 +27,8 @@ export interface LayerSource {
   root?: string;
   /** Symlinks added outside the items, such as `/bin`. */
   symlinks?: LayerSymlink[];
+  /** Folders added outside the items, such as `/tmp`; they may hold extra symlinks. */
+  directories?: LayerDirectory[];
   /** Modification time of every entry, in seconds since the epoch; 1 by default, as in the store. */
   mtime?: number;
 }
@@ -40,6 +50,8 @@ export interface CheckedSource {
   items: SourceItem[];
   /** Extra symlinks, each path split into components. */
   symlinks: { parts: string[]; target: string }[];
+  /** Extra folders, each path split into components, with their modes. */
+  directories: { parts: string[]; mode: number }[];
   mtime: Date;
 }
 
@@ -83,6 +95,17 @@ export function checkSource(source: LayerSource): CheckedSource {
     return { parts: splitAbsolute(symlink.path, 'symlink path'), target: symlink.target };
   });
 
+  const directories = (source.directories ?? []).map((directory) => {
+    if (!Number.isInteger(directory.mode) || directory.mode < 0 || directory.mode > 0o7777) {
+      throw new LayerError(
+        'INVALID_SOURCE',
+        `invalid folder ${directory.path}: mode ${String(directory.mode).slice(0, 20)} is not between 0 and 0o7777`,
+        { path: directory.path },
+      );
+    }
+    return { parts: splitAbsolute(directory.path, 'folder path'), mode: directory.mode };
+  });
+
   const mtime = source.mtime ?? 1;
   if (!Number.isSafeInteger(mtime) || mtime < 0) {
     throw new LayerError(
@@ -91,7 +114,7 @@ export function checkSource(source: LayerSource): CheckedSource {
     );
   }
 
-  return { storeDirParts, items, symlinks, mtime: new Date(mtime * 1000) };
+  return { storeDirParts, items, symlinks, directories, mtime: new Date(mtime * 1000) };
 }
 
 /** Splits an absolute, normalised path other than `/` into its components. */
