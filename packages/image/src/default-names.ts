@@ -25,3 +25,17 @@ export function defaultRepoTag(storePath: string): string {
 export function defaultArchiveFileName(storePath: string): string {
   return `docker-image-${basename(storePath)}.tar`;
 }
+
+/**
+ * Returns the output name for `format` when none is given: the original's for a docker-archive,
+ * `oci-image-<basename>` for an OCI layout folder and `oci-image-<basename>.tar` for an oci-archive.
+ */
+export function defaultOutputName(
+  storePath: string,
+  format: 'docker-archive' | 'oci' | 'oci-archive',
+): string {
+  if (format === 'docker-archive') {
+    return defaultArchiveFileName(storePath);
+  }
+  return `oci-image-${basename(storePath)}${format === 'oci-archive' ? '.tar' : ''}`;
+}

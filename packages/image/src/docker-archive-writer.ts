@@ -2,13 +2,13 @@ import type { Writable } from 'node:stream';
 import {
   canonicalJson,
   computeDigest,
-  createImageConfig,
   createRepositories,
   type Digest,
   type DockerArchiveManifest,
   formatCreated,
   type LegacyLayerJson,
 } from '@storepack/image-spec';
+import { imageConfigBytes } from './image-config-bytes.js';
 import type { ImagePlan } from './image-plan.js';
 import { TarSink } from './tar-sink.js';
 
@@ -66,19 +66,11 @@ export async function writeDockerArchive(
       parent = id;
     }
 
-    const config = canonicalJson(
-      createImageConfig({
-        platform: plan.platform,
-        created: plan.created,
-        diffIds: layers.map((layer) => layer.diffId),
-        history: layers.map(() => ({
-          created: formatCreated(plan.created),
-          created_by: 'storepack build',
-          comment: `store closure of ${plan.closure.roots.join(' ')}`,
-        })),
-      }),
+    const config = imageConfigBytes(
+      plan,
+      layers.map((layer) => layer.diffId),
     );
-    const configDigest = computeDigest(config);
+    const configDigest = config.digest;
     const configName = `${configDigest.slice(7)}.json`;
     const manifest: DockerArchiveManifest = [
       {
@@ -88,7 +80,7 @@ export async function writeDockerArchive(
       },
     ];
 
-    await archive.addFile(configName, config);
+    await archive.addFile(configName, config.bytes);
     await archive.addFile('manifest.json', canonicalJson(manifest));
     await archive.addFile(
       'repositories',

@@ -1,0 +1,60 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { WriteOptions } from './docker-archive-writer.js';
+import type { ImagePlan } from './image-plan.js';
+import { type OciImageResult, writeOciLayoutInto } from './oci-layout-writer.js';
+import { TarSink } from './tar-sink.js';
+
+/**
+ * Streams `plan` to `output` as an oci-archive: a tar of an OCI image layout, as `skopeo copy
+ * oci-archive:` and `podman load` read it. Blobs are named by their digests, which are known only
+ * once the layers have streamed, so the layout is written to a temporary folder first and then
+ * archived with its entries sorted by name.
+ */
+export async function writeOciArchive(
+  plan: ImagePlan,
+  output: Writable,
+  options: WriteOptions = {},
+): Promise<OciImageResult> {
+  const folder = await mkdtemp(join(tmpdir(), 'storepack-oci-archive-'));
+  try {
+    const result = await writeOciLayoutInto(plan, folder, options);
+    const archive = new TarSink(output, plan.created, options.signal);
+    try {
+      for (const name of await listFiles(folder)) {
+        if (name.endsWith('/')) {
+          archive.addDirectory(name);
+          continue;
+        }
+        const file = join(folder, name);
+        await archive.addStream(name, (await stat(file)).size, createReadStream(file));
+      }
+      await archive.finish();
+    } catch (error) {
+      await archive.destroy(error as Error);
+      throw error;
+    }
+    return result;
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** Lists a layout's folders (ending with `/`) and files, parents first, sorted by name. */
+async function listFiles(folder: string, prefix = ''): Promise<string[]> {
+  const names: string[] = [];
+  const entries = await readdir(join(folder, prefix), { withFileTypes: true });
+  entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
+  for (const entry of entries) {
+    const name = `${prefix}${entry.name}`;
+    if (entry.isDirectory()) {
+      names.push(`${name}/`, ...(await listFiles(folder, `${name}/`)));
+    } else {
+      names.push(name);
+    }
+  }
+  return names;
+}
