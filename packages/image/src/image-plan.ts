@@ -1,16 +1,18 @@
-import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { type Closure, parseStorePath, resolveClosure } from '@storepack/closure';
-import { hostSystem, type Platform, parseRepoTag, platformFromSystem } from '@storepack/image-spec';
 import {
-  type LayerSource,
-  type LayerSymlink,
-  type PreparedLayer,
-  prepareLayer,
-} from '@storepack/layers';
+  type ContainerConfig,
+  hostSystem,
+  type Platform,
+  parseRepoTag,
+  platformFromSystem,
+} from '@storepack/image-spec';
+import { type LayerSource, type PreparedLayer, prepareLayer } from '@storepack/layers';
+import { createContainerConfig } from './container-config.js';
 import { defaultRepoTag } from './default-names.js';
 import { ImageError } from './errors.js';
 import { followToStorePath } from './follow-to-store-path.js';
+import type { ContainerSettings, SymlinkSpec } from './image-settings.js';
+import { resolveImageSymlinks } from './image-symlinks.js';
 import type { Logger } from './logger.js';
 
 /** The creation time the original gives an image when `SOURCE_DATE_EPOCH` is not set. */
@@ -34,6 +36,14 @@ export interface ImageOptions {
   tags?: string[];
   /** The image's creation time, also every file's modification time. */
   created?: Date;
+  /** Entry point, environment and the other settings of the image's config. */
+  container?: ContainerSettings;
+  /** Symlinks in the image; the original's `/bin → <first item>/bin` when not given. */
+  symlinks?: SymlinkSpec[];
+  /** Folders outside the store, such as `/tmp` with mode `0o1777`. */
+  extraDirectories?: { path: string; mode: number }[];
+  /** Annotations of an OCI manifest, such as `org.opencontainers.image.source`. */
+  annotations?: Record<string, string>;
   logger?: Logger;
 }
 
@@ -43,18 +53,21 @@ export interface PlannedLayer {
   layer: PreparedLayer;
 }
 
-/** An image whose closure, platform, tags and layers are settled, ready for a writer. */
+/** An image whose closure, platform, tags, settings and layers are settled, ready for a writer. */
 export interface ImagePlan {
   closure: Closure;
   platform: Platform;
   created: Date;
   repoTags: string[];
+  /** The `config` member of the image config. */
+  container: ContainerConfig;
+  annotations: Record<string, string>;
   layers: PlannedLayer[];
 }
 
 /**
- * Checks the options, finds the closure of the paths and prepares one layer that contains every item
- * of it, with a `/bin` symlink into the first item when that item has a `bin/`.
+ * Checks the options, finds the closure of the paths and prepares one layer that contains every
+ * item of it, with the image's symlinks and extra folders.
  */
 export async function planImage(options: ImageOptions): Promise<ImagePlan> {
   if (options.paths.length === 0) {
@@ -83,19 +96,31 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
     ...(options.root === undefined ? {} : { root: options.root }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
-  const mainItem = parseStorePath(paths[0] as string, closure.storeDir).path;
   options.logger?.debug('closure resolved', {
     items: closure.items.length,
     source: closure.source,
   });
 
+  // The items in the order given: the first is the main item, whose name and bin/ the image takes.
+  const items = [...new Set(paths.map((path) => parseStorePath(path, closure.storeDir).path))];
+  const mainItem = items[0] as string;
+  const closureItems = new Set(closure.items.map((item) => item.path));
+
   const source: LayerSource = {
     storeDir: closure.storeDir,
-    storePaths: closure.items.map((item) => item.path),
-    symlinks: await rootSymlinks(mainItem, options.root),
+    storePaths: [...closureItems],
+    symlinks: await resolveImageSymlinks(
+      options.symlinks,
+      mainItem,
+      closureItems,
+      closure.storeDir,
+      options.root,
+    ),
+    directories: options.extraDirectories ?? [],
     mtime: Math.floor(created.getTime() / 1000),
     ...(options.root === undefined ? {} : { root: options.root }),
   };
+  const container = await createContainerConfig(options.container ?? {}, items, options.root);
   const layer = await prepareLayer(source, options.logger ? { logger: options.logger } : undefined);
 
   return {
@@ -103,15 +128,8 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
     platform,
     created,
     repoTags: explicitTags.length > 0 ? explicitTags : [defaultRepoTag(mainItem)],
+    container,
+    annotations: options.annotations ?? {},
     layers: [{ source, layer }],
   };
-}
-
-/** Returns the original's `/bin → <item>/bin` link when the item has a `bin/`, else nothing. */
-async function rootSymlinks(item: string, root: string | undefined): Promise<LayerSymlink[]> {
-  const bin = await lstat(join(root ?? '/', item, 'bin')).catch(() => undefined);
-  if (bin === undefined || !(bin.isDirectory() || bin.isSymbolicLink())) {
-    return [];
-  }
-  return [{ path: '/bin', target: `${item}/bin` }];
 }

@@ -1,6 +1,12 @@
 export { writeFileAtomically } from './atomic-file.js';
-export { buildImage, type ImageTarget } from './build-image.js';
-export { defaultArchiveFileName, defaultRepoTag } from './default-names.js';
+export { writeFolderAtomically } from './atomic-folder.js';
+export {
+  type BuildResult,
+  buildImage,
+  type ImageTarget,
+  type OutputFormat,
+} from './build-image.js';
+export { defaultArchiveFileName, defaultOutputName, defaultRepoTag } from './default-names.js';
 export {
   type ImageResult,
   type WriteOptions,
@@ -22,5 +28,17 @@ export {
   type PlannedLayer,
   planImage,
 } from './image-plan.js';
+export {
+  type ContainerSettings,
+  parseCommand,
+  parseCreated,
+  parseExposedPort,
+  parseExtraDirectory,
+  parseKeyValue,
+  parseSymlink,
+  type SymlinkSpec,
+} from './image-settings.js';
 export { inspectImage } from './inspect-image.js';
 export type { Logger } from './logger.js';
+export { writeOciArchive } from './oci-archive-writer.js';
+export { type OciImageResult, writeOciLayoutInto } from './oci-layout-writer.js';
