@@ -1,0 +1,60 @@
+/** Help text of `storepack build`. */
+export const buildHelp = `Usage: storepack build [OPTION]... PATH...
+
+Write a container image of the store items PATH... and their runtime closure: one layer
+with every item at its store path, as 'guix pack -f docker' does.
+
+Output:
+  -o, --output PATH       write the image to PATH, or to standard output when PATH is '-'
+                          (default: docker-image-<basename of the first PATH>.tar, or
+                          oci-image-<basename> for an OCI layout)
+      --format FORMAT     docker-archive (the format of 'docker save' and 'docker load'),
+                          oci (an OCI image layout folder) or oci-archive (a tar of one);
+                          default docker-archive
+  -t, --tag NAME:TAG      name the image NAME:TAG; may be repeated
+                          (default: <first word of the item's name>:<hash part>)
+      --system SYSTEM     the image's platform as a Guix or Nix system name, such as
+                          x86_64-linux or aarch64-linux (default: this machine's)
+
+Image settings:
+      --entrypoint CMD    the program to run: a path, or a JSON array such as
+                          '["bin/hello","--greeting=hi"]'; a relative path is taken inside
+                          the first PATH, as 'guix pack --entry-point' does
+      --cmd CMD           default arguments, a path or a JSON array as for --entrypoint
+  -e, --env NAME=VALUE    set a variable; may be repeated (default PATH: the bin/ folders of
+                          the PATHs given)
+      --workdir DIR       the working folder of the process, an absolute path
+      --user USER         the user (name or UID, with an optional :GROUP) to run as
+      --label NAME=VALUE  add a label to the config; may be repeated
+      --expose PORT[/PROTO]  declare a port, such as 8080 or 53/udp; may be repeated
+      --symlink LINK=TARGET  add a symlink LINK in the image to TARGET, taken inside the first
+                          PATH when relative; may be repeated (default: /bin=bin when the
+                          first PATH has a bin/)
+      --extra-dir DIR[:MODE]  add a folder outside the store with an octal MODE (default 755),
+                          such as /tmp:1777; may be repeated
+      --created TIME      the creation time, RFC 3339 or seconds since the epoch
+                          (default: SOURCE_DATE_EPOCH, else 1970-01-01T00:00:01Z)
+      --annotation NAME=VALUE  add an annotation to the OCI manifest (oci and oci-archive
+                          formats); may be repeated
+
+Closure:
+      --closure-from FROM where the closure comes from: db (the store database), scan (a
+                          search of file contents for store hashes) or auto (default: the
+                          database when it opens and holds every PATH, else a scan)
+      --db FILE           the store database to read (default: /nix/var/nix/db/db.sqlite for
+                          /nix/store, /var/guix/db/db.sqlite for /gnu/store)
+      --store-dir DIR     the store folder, such as /gnu/store (default: from the first PATH)
+      --root DIR          read the items from DIR/<store path>, as Nix reads a 'local?root=DIR'
+                          store; in the image they sit at their store path
+  -h, --help              print this help
+
+Environment:
+  SOURCE_DATE_EPOCH       the image's creation time in seconds since the epoch
+                          (default: 1, that is 1970-01-01T00:00:01Z)
+
+Examples:
+  storepack build /gnu/store/…-hello-2.12 -o hello.tar && docker load < hello.tar
+  storepack build ./result -o - | podman load
+  storepack build ./result --format oci -o hello-oci --entrypoint bin/hello
+  storepack build --root ./copy --closure-from scan /nix/store/…-hello
+`;
