@@ -31,14 +31,17 @@ export async function unpackWithUmoci(
 }
 
 /**
- * Runs `args` in an unpacked bundle with runc and returns what it printed. The bundle's config is
- * changed so that it needs no terminal and sets no rlimits, which a sandboxed test host may forbid.
+ * Runs `args`, or the image's own entry point and cmd when `args` is undefined, in an unpacked
+ * bundle with runc and returns what it printed. The bundle's config is changed so that it needs no
+ * terminal and sets no rlimits, which a sandboxed test host may forbid.
  */
-export async function runInBundle(bundle: string, args: string[]): Promise<string> {
+export async function runInBundle(bundle: string, args?: string[]): Promise<string> {
   const configPath = path.join(bundle, 'config.json');
   const config = JSON.parse(await readFile(configPath, 'utf8'));
   config.process.terminal = false;
-  config.process.args = args;
+  if (args !== undefined) {
+    config.process.args = args;
+  }
   delete config.process.rlimits;
   if (config.linux) {
     delete config.linux.resources;
