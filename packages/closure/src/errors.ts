@@ -3,7 +3,10 @@ export type ClosureErrorCode =
   | 'NOT_A_STORE_PATH'
   | 'NOT_FOUND'
   | 'NOT_IN_DATABASE'
+  | 'NOT_IN_FILE'
   | 'DATABASE'
+  | 'COMMAND'
+  | 'INVALID_FILE'
   | 'MISSING_REFERENCE'
   | 'READ'
   | 'INVALID_OPTION';

@@ -102,7 +102,7 @@ describe.each(['nix', 'guix'] as const)('resolveClosure on %s layout', (layout) 
     expect(closure.source).toBe('scan');
     await expectMatchesNix(fixture, closure);
     // A copy without its database is an ordinary scan, not worth a warning.
-    expect(logger.messages).toContain('debug: scanning because the store database cannot be read');
+    expect(logger.messages).toContain('debug: skipping the store database: it cannot be read');
   });
 
   it('reads the database under root', async () => {
@@ -205,7 +205,7 @@ describe('resolveClosure input errors', () => {
     expect(closure.source).toBe('scan');
     expect(closure.items.map((item) => item.path)).toEqual(await queryRequisites(nix, nix.root));
     expect(logger.messages).toContain(
-      'warn: scanning because the store database does not list every root',
+      'warn: skipping the store database: it does not list every root',
     );
   });
 
@@ -216,11 +216,20 @@ describe('resolveClosure input errors', () => {
     expect(error.path).toBe(missing);
   });
 
-  it('rejects unknown source', async () => {
-    const options = { from: 'cache' } as unknown as { from: 'auto' };
-    const error = await rejection(resolveClosure([nix.root], options));
+  it('takes other sources as closure files', async () => {
+    const missing = path.join(os.tmpdir(), 'storepack-no-such-folder', 'cache');
+    const error = await rejection(resolveClosure([nix.root], { from: missing }));
+    expect(error.code).toBe('NOT_FOUND');
+    expect(error.path).toBe(missing);
+    expect(error.message).toBe(`reading closure file ${missing}: no such file or directory`);
+  });
+
+  it('rejects empty source', async () => {
+    const error = await rejection(resolveClosure([nix.root], { from: '' }));
     expect(error.code).toBe('INVALID_OPTION');
-    expect(error.message).toBe('closure source "cache" is invalid: expected auto, db or scan');
+    expect(error.message).toBe(
+      'closure source "" is invalid: expected auto, db, command, scan or a closure file',
+    );
   });
 
   it('rejects empty roots', async () => {

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,13 +21,15 @@ describe('scan of a hand-made store', () => {
     storeDir = path.join(scratch, 'store');
     await mkdir(storeDir);
 
-    // a: a large file whose reference to b crosses the first 64 KiB read, a self-reference,
-    // and hash parts of a lock file and of a missing item, which are not references.
+    // a: a large executable file whose reference to b crosses the first 1 MiB read, a
+    // self-reference, and hash parts of a lock file and of a missing item, which are not
+    // references.
     await mkdir(`${item(1, 'a')}/bin`, { recursive: true });
-    const big = Buffer.alloc(200_000, 0xff);
-    big.write(`${item(2, 'b')}/lib`, 65_536 - 10 - storeDir.length, 'latin1');
-    big.write(`${item(1, 'a')} ${hashes[6]} ${hashes[7]}`, 150_000, 'latin1');
+    const big = Buffer.alloc(1_200_003, 0xff);
+    big.write(`${item(2, 'b')}/lib`, 1_048_576 - 10 - storeDir.length, 'latin1');
+    big.write(`${item(1, 'a')} ${hashes[6]} ${hashes[7]}`, 1_100_000, 'latin1');
     await writeFile(`${item(1, 'a')}/bin/big`, big);
+    await chmod(`${item(1, 'a')}/bin/big`, 0o755);
 
     // b: only a symlink to a file of c, and a symlink to a folder outside the store that
     // mentions e, which must not be followed.
@@ -78,13 +81,33 @@ describe('scan of a hand-made store', () => {
     expect(closure.source).toBe('scan');
     expect(closure.storeDir).toBe(storeDir);
     expect(closure.roots).toEqual([item(1, 'a')]);
-    expect(closure.items).toEqual([
+    expect(closure.items.map(({ path, references }) => ({ path, references }))).toEqual([
       { path: item(1, 'a'), references: [item(1, 'a'), item(2, 'b')] },
       { path: item(2, 'b'), references: [item(3, 'c')] },
       { path: item(3, 'c'), references: [item(4, 'd')] },
       { path: item(4, 'd'), references: [] },
     ]);
-    expect(messages).toContain('scanning because the store directory has no default database');
+    expect(messages).toContain('scanning the items for references');
+  });
+
+  it('measures NAR size like nix-store --dump', async () => {
+    const closure = await resolveClosure([item(1, 'a')], { from: 'scan' });
+    for (const { path: storePath, narSize } of closure.items) {
+      const nar = execFileSync('nix-store', ['--dump', storePath], { maxBuffer: 16 * 1024 * 1024 });
+      expect(narSize, storePath).toBe(nar.length);
+    }
+  });
+
+  it('counts files, links and folders', async () => {
+    const closure = await resolveClosure([item(1, 'a')], { from: 'scan' });
+    const counts = Object.fromEntries(closure.items.map((entry) => [entry.path, entry.fileCount]));
+    // a: the item, bin/ and bin/big. b: the item and two links. c: the item and two files.
+    expect(counts).toEqual({
+      [item(1, 'a')]: 3,
+      [item(2, 'b')]: 3,
+      [item(3, 'c')]: 3,
+      [item(4, 'd')]: 1,
+    });
   });
 
   it('merges several roots', async () => {

@@ -1,12 +1,30 @@
-import type { Dirent } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import {
+  closeSync,
+  type Dirent,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+} from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { ClosureItem } from './closure.js';
 import { ClosureError, describeCause } from './errors.js';
 import type { Logger } from './logger.js';
+import {
+  narDirectorySize,
+  narEntrySize,
+  narMagicSize,
+  narRegularSize,
+  narSymlinkSize,
+} from './nar-size.js';
 import { ReferenceScanner } from './reference-scanner.js';
 import { checkItemName, hashPartLength } from './store-path.js';
 
-const chunkSize = 64 * 1024;
+// Large reads mean few system calls; one buffer is reused for every file, so memory stays bounded.
+const chunkSize = 1024 * 1024;
 const slash = Buffer.from('/');
 
 // Entries of a store directory that look like items but are not: build locks and the
@@ -45,9 +63,16 @@ export async function listStoreItems(storeDirOnDisk: string): Promise<Map<string
   return items;
 }
 
+/** What a scan measures of one item besides its references. */
+interface ItemMeasure {
+  narSize: number;
+  fileCount: number;
+}
+
 /**
  * Finds the closure of `roots` by scanning item bytes breadth-first: every file, symlink target
  * and file name of an item is searched for the hash parts of the items in the store directory.
+ * Each item also gets its NAR size and file count, measured on the way.
  */
 export async function scanClosure(
   storeDir: string,
@@ -59,13 +84,19 @@ export async function scanClosure(
   const hashParts = new Set(storeItems.keys());
   logger?.debug('scanning store items for references', { storeDir, candidates: storeItems.size });
 
+  const buffer = Buffer.allocUnsafe(chunkSize);
   const queue = [...roots];
   const queued = new Set(roots);
   const items: ClosureItem[] = [];
   for (let index = 0; index < queue.length; index += 1) {
     const storePath = queue[index] as string;
     const scanner = new ReferenceScanner(hashParts);
-    await scanEntry(Buffer.from(onDisk(storePath)), scanner, Buffer.alloc(chunkSize), logger);
+    const measure: ItemMeasure = { narSize: narMagicSize, fileCount: 0 };
+    // Synchronous calls, because a promise-based read costs a thread-pool round trip per call,
+    // which made the scan of many small files several times slower. The event loop gets a
+    // turn between items.
+    scanEntry(Buffer.from(onDisk(storePath)), undefined, scanner, buffer, measure, logger);
+    await yieldToEventLoop();
 
     const references = [...scanner.found]
       .map((hashPart) => `${storeDir}/${storeItems.get(hashPart)}`)
@@ -76,77 +107,86 @@ export async function scanClosure(
         queue.push(reference);
       }
     }
-    items.push({ path: storePath, references });
+    items.push({ path: storePath, references, ...measure });
   }
   return items;
 }
 
 /**
  * Scans one file system entry without following symlinks, recursing into folders. Paths are bytes,
- * so that file names that are not UTF-8 still open.
+ * so that file names that are not UTF-8 still open. `entry` is the folder entry, when known.
  */
-async function scanEntry(
+function scanEntry(
   file: Buffer,
+  entry: Dirent<Buffer> | undefined,
   scanner: ReferenceScanner,
   buffer: Buffer,
+  measure: ItemMeasure,
   logger?: Logger,
-): Promise<void> {
-  const stats = await lstat(file).catch((error: unknown) => {
-    throw readError(file, error);
-  });
+): void {
+  const kind = entry ?? attempt(file, () => lstatSync(file));
+  measure.fileCount += 1;
 
-  if (stats.isSymbolicLink()) {
-    const target = await readlink(file, { encoding: 'buffer' }).catch((error: unknown) => {
-      throw readError(file, error);
-    });
+  if (kind.isSymbolicLink()) {
+    const target = attempt(file, () => readlinkSync(file, { encoding: 'buffer' }));
     scanner.scanWhole(target);
-  } else if (stats.isFile()) {
-    await scanFile(file, scanner, buffer);
-  } else if (stats.isDirectory()) {
-    let entries: Dirent<Buffer>[];
-    try {
-      entries = await readdir(file, { encoding: 'buffer', withFileTypes: true });
-    } catch (error) {
-      throw readError(file, error);
-    }
+    measure.narSize += narSymlinkSize(target.length);
+  } else if (kind.isFile()) {
+    scanFile(file, scanner, buffer, measure);
+  } else if (kind.isDirectory()) {
+    const entries = attempt(file, () =>
+      readdirSync(file, { encoding: 'buffer', withFileTypes: true }),
+    );
     entries.sort((left, right) => Buffer.compare(left.name, right.name));
-    for (const entry of entries) {
+    measure.narSize += narDirectorySize;
+    for (const child of entries) {
       // A file name is part of the item's serialisation, so Nix finds references in names too.
-      scanner.scanWhole(entry.name);
-      await scanEntry(Buffer.concat([file, slash, entry.name]), scanner, buffer, logger);
+      scanner.scanWhole(child.name);
+      measure.narSize += narEntrySize(child.name.length);
+      scanEntry(Buffer.concat([file, slash, child.name]), child, scanner, buffer, measure, logger);
     }
   } else {
+    measure.fileCount -= 1;
     logger?.warn('skipping a file that cannot be part of a store item', { file: file.toString() });
   }
 }
 
-async function scanFile(file: Buffer, scanner: ReferenceScanner, buffer: Buffer): Promise<void> {
+function scanFile(
+  file: Buffer,
+  scanner: ReferenceScanner,
+  buffer: Buffer,
+  measure: ItemMeasure,
+): void {
   scanner.reset();
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  const descriptor = attempt(file, () => openSync(file, 'r'));
   try {
-    handle = await open(file, 'r');
+    // Nix records a file as executable when its owner may execute it.
+    const executable = (attempt(file, () => fstatSync(descriptor)).mode & 0o100) !== 0;
+    let size = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      const bytesRead = attempt(file, () => readSync(descriptor, buffer, 0, buffer.length, null));
       if (bytesRead === 0) {
         break;
       }
+      size += bytesRead;
       scanner.update(buffer.subarray(0, bytesRead));
     }
-  } catch (error) {
-    throw readError(file, error);
+    measure.narSize += narRegularSize(size, executable);
   } finally {
-    await handle?.close();
+    closeSync(descriptor);
   }
   scanner.reset();
 }
 
-function readError(file: Buffer, error: unknown): ClosureError {
-  if (error instanceof ClosureError) {
-    return error;
+/** Runs one file system call on `file`, turning its failure into a `READ` error naming the file. */
+function attempt<T>(file: Buffer, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    const name = file.toString();
+    throw new ClosureError('READ', `reading ${name}: ${describeCause(error)}`, {
+      path: name,
+      cause: error,
+    });
   }
-  const name = file.toString();
-  return new ClosureError('READ', `reading ${name}: ${describeCause(error)}`, {
-    path: name,
-    cause: error,
-  });
 }
