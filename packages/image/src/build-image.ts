@@ -32,40 +32,60 @@ export async function buildImage(
   target: ImageTarget,
   writeOptions: WriteOptions = {},
 ): Promise<BuildResult> {
-  const format = options.format ?? 'docker-archive';
+  return buildMultiPlatformImage(
+    [options],
+    options.format ?? 'docker-archive',
+    target,
+    writeOptions,
+  );
+}
+
+/**
+ * Builds one image per entry of `images`, each for its own `system`, into one OCI layout or
+ * oci-archive whose index lists a manifest per platform. The tags are those of the first entry.
+ * A docker-archive holds a single platform, so it takes exactly one entry.
+ */
+export async function buildMultiPlatformImage(
+  images: ImageOptions[],
+  format: OutputFormat,
+  target: ImageTarget,
+  writeOptions: WriteOptions = {},
+): Promise<BuildResult> {
   if (format === 'oci' && 'stream' in target) {
     throw new ImageError(
       'INVALID_OPTION',
       'an OCI layout is a folder and cannot go to a stream: give a folder path, or use the oci-archive format',
     );
   }
-  const plan = await planImage(options);
-  return writeImage(plan, format, target, writeOptions);
-}
+  if (format === 'docker-archive' && images.length !== 1) {
+    throw new ImageError(
+      'INVALID_OPTION',
+      `a docker-archive holds one platform, but ${images.length} systems were given: use --format oci or oci-archive`,
+    );
+  }
 
-async function writeImage(
-  plan: ImagePlan,
-  format: OutputFormat,
-  target: ImageTarget,
-  writeOptions: WriteOptions,
-): Promise<BuildResult> {
+  const plans: ImagePlan[] = [];
+  for (const options of images) {
+    plans.push(await planImage(options));
+  }
+
   if (format === 'oci') {
     const path = (target as { path: string }).path;
     const result = await writeFolderAtomically(path, (folder) =>
-      writeOciLayoutInto(plan, folder, writeOptions),
+      writeOciLayoutInto(plans, folder, writeOptions),
     );
     return { format, ...result };
   }
+  if (format === 'oci-archive') {
+    const result = await writeTo(target, (output) => writeOciArchive(plans, output, writeOptions));
+    return { format, ...result };
+  }
+  const result = await writeTo(target, (output) =>
+    writeDockerArchive(plans[0] as ImagePlan, output, writeOptions),
+  );
+  return { format, ...result };
+}
 
-  const write: (
-    plan: ImagePlan,
-    output: Writable,
-    options: WriteOptions,
-  ) => Promise<ImageResult | OciImageResult> =
-    format === 'oci-archive' ? writeOciArchive : writeDockerArchive;
-  const written =
-    'stream' in target
-      ? await write(plan, target.stream, writeOptions)
-      : await writeFileAtomically(target.path, (output) => write(plan, output, writeOptions));
-  return { format, ...written } as BuildResult;
+function writeTo<T>(target: ImageTarget, write: (output: Writable) => Promise<T>): Promise<T> {
+  return 'stream' in target ? write(target.stream) : writeFileAtomically(target.path, write);
 }

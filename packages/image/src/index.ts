@@ -3,6 +3,7 @@ export { writeFolderAtomically } from './atomic-folder.js';
 export {
   type BuildResult,
   buildImage,
+  buildMultiPlatformImage,
   type ImageTarget,
   type OutputFormat,
 } from './build-image.js';
@@ -41,4 +42,5 @@ export {
 export { inspectImage } from './inspect-image.js';
 export type { Logger } from './logger.js';
 export { writeOciArchive } from './oci-archive-writer.js';
+export { type OciImageBlobs, writeOciImageBlobs } from './oci-image-blobs.js';
 export { type OciImageResult, writeOciLayoutInto } from './oci-layout-writer.js';

@@ -9,20 +9,21 @@ import { type OciImageResult, writeOciLayoutInto } from './oci-layout-writer.js'
 import { TarSink } from './tar-sink.js';
 
 /**
- * Streams `plan` to `output` as an oci-archive: a tar of an OCI image layout, as `skopeo copy
+ * Streams `plans` to `output` as an oci-archive: a tar of an OCI image layout, as `skopeo copy
  * oci-archive:` and `podman load` read it. Blobs are named by their digests, which are known only
  * once the layers have streamed, so the layout is written to a temporary folder first and then
  * archived with its entries sorted by name.
  */
 export async function writeOciArchive(
-  plan: ImagePlan,
+  plans: ImagePlan | ImagePlan[],
   output: Writable,
   options: WriteOptions = {},
 ): Promise<OciImageResult> {
   const folder = await mkdtemp(join(tmpdir(), 'storepack-oci-archive-'));
   try {
-    const result = await writeOciLayoutInto(plan, folder, options);
-    const archive = new TarSink(output, plan.created, options.signal);
+    const result = await writeOciLayoutInto(plans, folder, options);
+    const created = (Array.isArray(plans) ? plans[0] : plans)?.created ?? new Date(1000);
+    const archive = new TarSink(output, created, options.signal);
     try {
       for (const name of await listFiles(folder)) {
         if (name.endsWith('/')) {

@@ -1,0 +1,93 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  blobPath,
+  canonicalJson,
+  createDescriptor,
+  createOciManifest,
+  type Descriptor,
+  type Digest,
+  MediaTypes,
+  type Platform,
+} from '@storepack/image-spec';
+import type { WriteOptions } from './docker-archive-writer.js';
+import { imageConfigBytes } from './image-config-bytes.js';
+import type { ImagePlan } from './image-plan.js';
+
+/** The blobs of one platform's image in an OCI layout. */
+export interface OciImageBlobs {
+  platform: Platform;
+  /** Descriptor of the image manifest, with the platform, for an index to point at. */
+  manifest: Descriptor;
+  /** Digest of the config blob, the image ID that podman reports. */
+  configDigest: Digest;
+  layers: { digest: Digest; size: number; diffId: Digest }[];
+}
+
+/**
+ * Writes the layers, config and manifest of `plan` under `folder/blobs/sha256/`, each named by its
+ * digest. Layers are written uncompressed, each read from the store once.
+ */
+export async function writeOciImageBlobs(
+  plan: ImagePlan,
+  folder: string,
+  options: WriteOptions = {},
+): Promise<OciImageBlobs> {
+  await mkdir(join(folder, 'blobs', 'sha256'), { recursive: true });
+
+  const layers: OciImageBlobs['layers'] = [];
+  for (const [index, { layer }] of plan.layers.entries()) {
+    options.signal?.throwIfAborted();
+    const temporary = join(folder, 'blobs', `.layer-${index}.partial`);
+    await writeStreamFile(temporary, layer.createStream(), options.signal);
+    // An uncompressed layer's digest is its diff ID, which the layer computed as it streamed.
+    const diffId = layer.diffId();
+    await rename(temporary, join(folder, blobPath(diffId)));
+    layers.push({ digest: diffId, size: layer.size, diffId });
+  }
+
+  const config = imageConfigBytes(
+    plan,
+    layers.map((layer) => layer.diffId),
+  );
+  const configDescriptor = await writeBlob(folder, MediaTypes.ociConfig, config.bytes);
+  const manifest = canonicalJson(
+    createOciManifest({
+      config: configDescriptor,
+      layers: layers.map(({ digest, size }) => ({ mediaType: MediaTypes.ociLayer, digest, size })),
+      annotations: plan.annotations,
+    }),
+  );
+  const manifestDescriptor = await writeBlob(folder, MediaTypes.ociManifest, manifest);
+
+  const { os, architecture, variant } = plan.platform;
+  const platform = { os, architecture, ...(variant === undefined ? {} : { variant }) };
+  return {
+    platform,
+    manifest: { ...manifestDescriptor, platform },
+    configDigest: config.digest,
+    layers,
+  };
+}
+
+/** Writes a small blob, such as a config, manifest or index, and returns its descriptor. */
+export async function writeBlob(
+  folder: string,
+  mediaType: string,
+  bytes: string,
+): Promise<Descriptor> {
+  const descriptor = createDescriptor(mediaType, bytes);
+  await writeFile(join(folder, blobPath(descriptor.digest)), bytes);
+  return descriptor;
+}
+
+async function writeStreamFile(
+  path: string,
+  source: Readable,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  await pipeline(source, createWriteStream(path), signal === undefined ? {} : { signal });
+}
