@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import {
-  buildImage,
+  buildMultiPlatformImage,
   defaultOutputName,
   followToStorePath,
   type ImageTarget,
@@ -8,6 +8,7 @@ import {
 import { buildFlags, imageOptionsFromFlags } from './build-flags.js';
 import { buildHelp } from './build-help.js';
 import { withInterruption } from './interruption.js';
+import { platformGroups } from './platform-groups.js';
 import { stderrLogger } from './stderr-logger.js';
 import { UsageError } from './usage-error.js';
 
@@ -15,7 +16,12 @@ export { buildHelp } from './build-help.js';
 
 /** Runs `storepack build` with the arguments after the command name; returns the exit status. */
 export async function runBuild(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: buildFlags });
+  const { values, positionals, tokens } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: buildFlags,
+    tokens: true,
+  });
   if (values.help) {
     process.stdout.write(buildHelp);
     return 0;
@@ -26,14 +32,19 @@ export async function runBuild(args: string[]): Promise<number> {
     throw new UsageError('build: no store path given (see storepack build --help)');
   }
   const options = imageOptionsFromFlags(values, positionals);
+  const logger = stderrLogger(Boolean(process.env.STOREPACK_DEBUG));
+  const images = platformGroups(tokens).map(({ system, paths }) => ({
+    ...options,
+    paths,
+    logger,
+    ...(system === undefined ? {} : { system }),
+  }));
   const target = outputTarget(
     values.output ?? defaultOutputName(await followToStorePath(firstPath), options.format),
   );
 
   await withInterruption((signal) =>
-    buildImage({ ...options, logger: stderrLogger(Boolean(process.env.STOREPACK_DEBUG)) }, target, {
-      signal,
-    }),
+    buildMultiPlatformImage(images, options.format, target, { signal }),
   );
   return 0;
 }

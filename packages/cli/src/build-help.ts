@@ -14,7 +14,9 @@ Output:
   -t, --tag NAME:TAG      name the image NAME:TAG; may be repeated
                           (default: <first word of the item's name>:<hash part>)
       --system SYSTEM     the image's platform as a Guix or Nix system name, such as
-                          x86_64-linux or aarch64-linux (default: this machine's)
+                          x86_64-linux or aarch64-linux (default: this machine's); given
+                          several times, each --system takes the PATHs after it and the OCI
+                          formats write one index with a manifest per platform
 
 Image settings:
       --entrypoint CMD    the program to run: a path, or a JSON array such as
@@ -56,5 +58,7 @@ Examples:
   storepack build /gnu/store/…-hello-2.12 -o hello.tar && docker load < hello.tar
   storepack build ./result -o - | podman load
   storepack build ./result --format oci -o hello-oci --entrypoint bin/hello
+  storepack build --format oci -o hello-multi \\
+    --system x86_64-linux /gnu/store/…-hello-2.12 --system aarch64-linux /gnu/store/…-hello-2.12
   storepack build --root ./copy --closure-from scan /nix/store/…-hello
 `;
