@@ -5,6 +5,8 @@ export {
   skopeoInspect,
   unpackWithUmoci,
 } from './container-tools.js';
+export { exportReferencesGraph } from './export-references-graph.js';
+export { type GeneratedStore, generateStore } from './generated-store.js';
 export {
   buildNixClosure,
   type FixtureItem,
