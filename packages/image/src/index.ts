@@ -44,3 +44,18 @@ export type { Logger } from './logger.js';
 export { writeOciArchive } from './oci-archive-writer.js';
 export { type OciImageBlobs, writeOciImageBlobs } from './oci-image-blobs.js';
 export { type OciImageResult, writeOciLayoutInto } from './oci-layout-writer.js';
+export type { BlobStatus } from './registry/blob-upload.js';
+export {
+  authFilePaths,
+  findCredentials,
+  type RegistryCredentials,
+} from './registry/credentials.js';
+export { RegistryError, type RegistryErrorCode } from './registry/errors.js';
+export {
+  type PushedBlob,
+  type PushOptions,
+  type PushResult,
+  pushImage,
+} from './registry/push-image.js';
+export { parsePushReference } from './registry/push-reference.js';
+export type { RetryPolicy } from './registry/retry.js';

@@ -14,4 +14,18 @@ export {
   queryReferences,
   queryRequisites,
 } from './nix-closure.js';
+export {
+  type ProxiedRequest,
+  type ProxyAction,
+  type RegistryProxy,
+  startRegistryProxy,
+} from './registry-proxy.js';
+export { type PulledImage, pullWithSkopeo } from './registry-pull.js';
+export {
+  freePort,
+  type LoggedRequest,
+  parseAccessLog,
+  type RegistryServer,
+  startRegistry,
+} from './registry-server.js';
 export { type CommandOutput, runCommand } from './run-command.js';

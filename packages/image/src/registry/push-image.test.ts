@@ -1,0 +1,196 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  type LoggedRequest,
+  pullWithSkopeo,
+  type RegistryServer,
+  startRegistry,
+} from '@storepack/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildImage } from '../build-image.js';
+import { pushImage } from './push-image.js';
+
+const app = '/gnu/store/0c5hkdsrm6wdxj4k8c5ylqzlv2f1dn7s-app-1.0';
+const data = '/gnu/store/9x2hqxbp3lh7zx0w5v4dl8f6a1r2s3c4-data-1.0';
+
+let work: string;
+let root: string;
+let registry: RegistryServer;
+/** A docker-archive of app and its closure, and one with the same layer and another config. */
+let archive: string;
+let sibling: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'storepack-push-image-'));
+  root = path.join(work, 'root');
+  await mkdir(path.join(root, app, 'bin'), { recursive: true });
+  await writeFile(path.join(root, app, 'bin', 'app'), `#!/bin/sh\ncat ${data}/message\n`, {
+    mode: 0o755,
+  });
+  await mkdir(path.join(root, data), { recursive: true });
+  // Enough bytes that a small chunk size splits the layer into several PATCH requests.
+  await writeFile(path.join(root, data, 'message'), 'hi\n'.repeat(100_000));
+  await symlink(`${data}/message`, path.join(root, app, 'message'));
+
+  archive = path.join(work, 'app.tar');
+  sibling = path.join(work, 'app-debug.tar');
+  await buildImage({ paths: [app], root }, { path: archive });
+  await buildImage({ paths: [app], root, container: { env: ['DEBUG=1'] } }, { path: sibling });
+  registry = await startRegistry();
+});
+afterAll(async () => {
+  await registry?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Runs `work` and returns the registry requests it caused. */
+async function requestsDuring(action: () => Promise<unknown>): Promise<LoggedRequest[]> {
+  const before = (await registry.requests()).length;
+  await action();
+  return (await registry.requests()).slice(before);
+}
+
+const isUpload = (request: LoggedRequest) =>
+  request.path.includes('/blobs/uploads/') && ['POST', 'PATCH', 'PUT'].includes(request.method);
+const insecure = () => ({ insecureRegistries: [registry.host] });
+
+describe('pushImage', () => {
+  it('pushes a built image that skopeo pulls intact', async () => {
+    const reference = `${registry.host}/team/app:1`;
+    const result = await pushImage(archive, reference, insecure());
+
+    expect(result.reference).toBe(reference);
+    expect(result.manifestMediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    expect(result.blobs.map((blob) => blob.status)).toEqual(['pushed', 'pushed']);
+    const pulled = await pullWithSkopeo(reference);
+    try {
+      expect(pulled.manifestDigest).toBe(result.manifestDigest);
+      expect(pulled.layoutDigest).toBe(result.manifestDigest);
+      expect([pulled.manifest.config, ...pulled.manifest.layers].map((d) => d.digest)).toEqual(
+        result.blobs.map((blob) => blob.digest),
+      );
+    } finally {
+      await pulled.cleanup();
+    }
+  });
+
+  it('uploads no blob on a second push', async () => {
+    const reference = `${registry.host}/team/app:1`;
+    let digest = '';
+    const requests = await requestsDuring(async () => {
+      const result = await pushImage(archive, reference, insecure());
+      expect(result.blobs.map((blob) => blob.status)).toEqual(['skipped', 'skipped']);
+      digest = result.manifestDigest;
+    });
+
+    expect(requests.filter(isUpload)).toEqual([]);
+    expect(requests.filter((request) => request.method === 'HEAD')).toHaveLength(2);
+    expect(requests).toContainEqual({
+      method: 'PUT',
+      path: '/v2/team/app/manifests/1',
+      status: 201,
+    });
+    expect(digest).toMatch(/^sha256:/);
+  });
+
+  it('uploads only the new blobs of an image sharing a layer', async () => {
+    const requests = await requestsDuring(async () => {
+      const result = await pushImage(sibling, `${registry.host}/team/app:debug`, insecure());
+      expect(result.blobs.map((blob) => blob.status)).toEqual(['pushed', 'skipped']);
+    });
+
+    // One upload session (POST, then PUT ?digest=) for the new config, none for the layer.
+    const uploads = requests.filter(isUpload);
+    expect(uploads.map((request) => request.method)).toEqual(['POST', 'PUT']);
+  });
+
+  it('mounts shared blobs into another repository', async () => {
+    const requests = await requestsDuring(async () => {
+      const result = await pushImage(sibling, `${registry.host}/other/app:1`, insecure());
+      expect(result.blobs.map((blob) => blob.status)).toEqual(['mounted', 'mounted']);
+    });
+
+    const uploads = requests.filter(isUpload);
+    expect(uploads).toHaveLength(2);
+    for (const upload of uploads) {
+      expect(upload.method).toBe('POST');
+      expect(upload.path).toMatch(
+        /\?from=team%2Fapp&mount=sha256%3A|\?mount=sha256%3A[0-9a-f]+&from=team%2Fapp/,
+      );
+      expect(upload.status).toBe(201);
+    }
+  });
+
+  it('mounts from a repository named in mountFrom', async () => {
+    const other = await startRegistry();
+    try {
+      const options = { insecureRegistries: [other.host] };
+      await pushImage(archive, `${other.host}/first/app:1`, options);
+      const result = await pushImage(archive, `${other.host}/second/app:1`, {
+        ...options,
+        mountFrom: ['first/app'],
+      });
+      expect(result.blobs.map((blob) => blob.status)).toEqual(['mounted', 'mounted']);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('uploads a large blob in chunks', async () => {
+    // A registry of its own, so that no blob is already known and mounted.
+    const other = await startRegistry();
+    try {
+      const reference = `${other.host}/team/chunked:1`;
+      const result = await pushImage(archive, reference, {
+        insecureRegistries: [other.host],
+        chunkSize: 64 * 1024,
+      });
+      const layer = result.blobs[1];
+      const patches = (await other.requests()).filter((request) => request.method === 'PATCH');
+      expect(patches).toHaveLength(Math.ceil((layer?.size ?? 0) / (64 * 1024)));
+      expect(patches.every((request) => request.status === 202)).toBe(true);
+
+      const pulled = await pullWithSkopeo(reference);
+      expect(pulled.manifestDigest).toBe(result.manifestDigest);
+      await pulled.cleanup();
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it.each([
+    ['an OCI layout folder', 'oci' as const, 'layout'],
+    ['an oci-archive', 'oci-archive' as const, 'image.tar'],
+  ])('pushes %s with its own manifest bytes', async (_case, format, name) => {
+    const folder = await mkdtemp(path.join(work, 'oci-'));
+    const image = path.join(folder, name);
+    await buildImage({ paths: [data], root, format }, { path: image });
+    const reference = `${registry.host}/oci/${format}:1`;
+
+    const result = await pushImage(image, reference, insecure());
+    const pulled = await pullWithSkopeo(reference);
+    try {
+      expect(pulled.manifestDigest).toBe(result.manifestDigest);
+      expect(result.manifestMediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    } finally {
+      await pulled.cleanup();
+    }
+  });
+
+  it('rejects a reference without a registry host before reading the image', async () => {
+    await expect(
+      pushImage(path.join(work, 'missing.tar'), 'hello:1', insecure()),
+    ).rejects.toMatchObject({
+      code: 'INVALID_REFERENCE',
+      message: expect.stringMatching(/no registry host/),
+    });
+  });
+
+  it('needs TLS unless the registry is listed as insecure', async () => {
+    await expect(pushImage(archive, `${registry.host}/team/app:tls`)).rejects.toMatchObject({
+      code: 'CONNECTION',
+      message: expect.stringContaining('insecure registry'),
+    });
+  });
+});
