@@ -17,7 +17,15 @@ export type LayerErrorCode =
   /** `createStream` was called a second time. */
   | 'ALREADY_STREAMED'
   /** `diffId` was asked for before the stream ended. */
-  | 'NOT_FINISHED';
+  | 'NOT_FINISHED'
+  /** A closure graph that is not closed: a duplicate item, or a reference or root outside it. */
+  | 'INVALID_CLOSURE'
+  /** An option outside its range, such as an unknown planner name or `maxLayers` below 1. */
+  | 'INVALID_OPTIONS'
+  /** Compressing a layer failed, for example because the zstd worker stopped. */
+  | 'COMPRESSION'
+  /** The layer cache folder cannot be created, read or written. */
+  | 'CACHE';
 
 /** A failure while preparing or streaming a layer, with a stable `code` for callers. */
 export class LayerError extends Error {

@@ -1,0 +1,206 @@
+import type { IndexedGraph } from './closure-graph.js';
+import {
+  addAll,
+  addItem,
+  countShared,
+  countUnion,
+  createItemSet,
+  hasItem,
+  type ItemSet,
+  listItems,
+} from './item-set.js';
+
+/** A group of items that will share a layer, numbered by its lowest item. */
+interface Group {
+  items: number[];
+  /** Sum of the items' weights. */
+  bytes: number;
+  /** The items whose change gives some item of the group a new store path. */
+  triggers: ItemSet;
+  /** The same items as `triggers`, ascending, so that small sets intersect in few steps. */
+  triggerList: number[];
+  /** True while `candidates` lists every other group, so no group was ever left out. */
+  complete: boolean;
+  /**
+   * The groups that cost least to merge with, cheapest first, at most {@link CANDIDATES}. Every
+   * group left out costs at least as much as the last one listed.
+   */
+  candidates: Candidate[];
+}
+
+interface Candidate {
+  id: number;
+  cost: number;
+}
+
+/** Length of each group's candidate list. A longer list means fewer full rescans. */
+const CANDIDATES = 32;
+
+/**
+ * Groups the items into at most `maxLayers` layers so that a change to one item re-uploads as few
+ * bytes as possible. When an item changes, it and every item that refers to it, directly or not,
+ * get new store paths, so a layer is rebuilt when any item it contains depends on the changed one.
+ * With every item equally likely to change, a layer of `bytes` that such `triggers` items rebuild
+ * costs `bytes × triggers` on average. Starting from one layer per item, the planner merges the two
+ * layers whose merge adds the least cost until `maxLayers` remain. Large items thus keep layers of
+ * their own, and small items share layers with items that change with them.
+ */
+// NOTE: the time grows with the cube of the item count: about 0.5 s for 1000 items and 2 to 3 s
+// for 2000 on a 2-core x86-64 machine. A closure of many thousand items needs a coarser first pass.
+export function planChurnLayers(graph: IndexedGraph, maxLayers: number): number[][] {
+  const count = graph.paths.length;
+  const triggers = triggerSets(graph);
+  const groups: (Group | undefined)[] = triggers.map((set, item) => ({
+    items: [item],
+    bytes: graph.sizes[item] as number,
+    triggers: set,
+    triggerList: listItems(set),
+    complete: true,
+    candidates: [],
+  }));
+
+  let remaining = count;
+  if (remaining > maxLayers) {
+    for (let id = 0; id < count; id++) {
+      findCandidates(groups, id);
+    }
+  }
+  while (remaining > maxLayers) {
+    const [keep, drop] = cheapestPair(groups);
+    mergeGroups(groups, keep, drop);
+    remaining -= 1;
+  }
+
+  const kept = groups.filter((group): group is Group => group !== undefined);
+  // Layers that fewer changes rebuild come first, so the lower layers of an image stay put.
+  kept.sort(
+    (a, b) =>
+      a.triggerList.length - b.triggerList.length ||
+      (a.items[0] as number) - (b.items[0] as number),
+  );
+  return kept.map((group) => group.items.sort((a, b) => a - b));
+}
+
+/** For each item, the set of items whose change gives it a new store path: itself and its requisites. */
+function triggerSets(graph: IndexedGraph): ItemSet[] {
+  const count = graph.paths.length;
+  return graph.paths.map((_path, item) => {
+    const set = createItemSet(count);
+    addItem(set, item);
+    const pending = [item];
+    while (pending.length > 0) {
+      for (const reference of graph.references[pending.pop() as number] as number[]) {
+        if (!hasItem(set, reference)) {
+          addItem(set, reference);
+          pending.push(reference);
+        }
+      }
+    }
+    return set;
+  });
+}
+
+/** Computes the cost that merging two groups adds: the bytes of each that only the other's triggers rebuild. */
+function mergeCost(a: Group, b: Group): number {
+  const [small, large] = a.triggerList.length <= b.triggerList.length ? [a, b] : [b, a];
+  // A sparse set intersects faster through its list, a dense one through its words.
+  const shared =
+    small.triggerList.length < small.triggers.length * 4
+      ? countShared(small.triggerList, large.triggers)
+      : small.triggerList.length +
+        large.triggerList.length -
+        countUnion(small.triggers, large.triggers);
+  // Bytes of a rebuilt by changes that only b's items feel, and the other way round.
+  return a.bytes * (b.triggerList.length - shared) + b.bytes * (a.triggerList.length - shared);
+}
+
+/** Orders candidates by cost, then by group number, so that ties resolve the same way every time. */
+function compareCandidates(a: Candidate, b: Candidate): number {
+  return a.cost - b.cost || a.id - b.id;
+}
+
+/** Lists the groups that cost least to merge with group `id`, scanning every other group. */
+function findCandidates(groups: (Group | undefined)[], id: number): void {
+  const group = groups[id] as Group;
+  group.candidates = [];
+  group.complete = true;
+  for (let other = 0; other < groups.length; other++) {
+    const candidate = groups[other];
+    if (candidate !== undefined && other !== id) {
+      offerCandidate(group, { id: other, cost: mergeCost(group, candidate) });
+    }
+  }
+}
+
+/** Inserts a candidate into a group's list when it is among the cheapest {@link CANDIDATES}. */
+function offerCandidate(group: Group, offer: Candidate): void {
+  const list = group.candidates;
+  const last = list[list.length - 1];
+  if (list.length === CANDIDATES && last !== undefined && compareCandidates(offer, last) >= 0) {
+    group.complete = false;
+    return;
+  }
+  let at = list.length;
+  while (at > 0 && compareCandidates(offer, list[at - 1] as Candidate) < 0) {
+    at -= 1;
+  }
+  list.splice(at, 0, offer);
+  if (list.length > CANDIDATES) {
+    list.pop();
+    group.complete = false;
+  }
+}
+
+/** Returns the pair with the least merge cost, ties broken by the lower group numbers. */
+function cheapestPair(groups: (Group | undefined)[]): [number, number] {
+  let best: [number, number] = [-1, -1];
+  let bestCost = Number.POSITIVE_INFINITY;
+  for (const [id, group] of groups.entries()) {
+    const head = group?.candidates[0];
+    if (head === undefined) {
+      continue;
+    }
+    const pair: [number, number] = id < head.id ? [id, head.id] : [head.id, id];
+    const isBetter =
+      head.cost < bestCost ||
+      (head.cost === bestCost && (pair[0] < best[0] || (pair[0] === best[0] && pair[1] < best[1])));
+    if (isBetter) {
+      best = pair;
+      bestCost = head.cost;
+    }
+  }
+  return best;
+}
+
+/** Merges group `drop` into group `keep` and updates every candidate list that the merge changes. */
+function mergeGroups(groups: (Group | undefined)[], keep: number, drop: number): void {
+  const target = groups[keep] as Group;
+  const source = groups[drop] as Group;
+  target.items.push(...source.items);
+  target.bytes += source.bytes;
+  addAll(target.triggers, source.triggers);
+  target.triggerList = listItems(target.triggers);
+  groups[drop] = undefined;
+
+  target.candidates = [];
+  target.complete = true;
+  for (let id = 0; id < groups.length; id++) {
+    const group = groups[id];
+    if (group === undefined || id === keep) {
+      continue;
+    }
+    const cost = mergeCost(group, target);
+    offerCandidate(target, { id, cost });
+
+    // Costs with `keep` and `drop` are out of date, but every other listed cost is still right.
+    group.candidates = group.candidates.filter(
+      (candidate) => candidate.id !== keep && candidate.id !== drop,
+    );
+    if (group.candidates.length === 0 && !group.complete) {
+      // A group left out of the list earlier may now be the cheapest, so the list is built again.
+      findCandidates(groups, id);
+    } else {
+      offerCandidate(group, { id: keep, cost });
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/** A set of item numbers below a fixed bound, stored as 32-bit words. */
+export type ItemSet = Uint32Array;
+
+/** Creates an empty set for item numbers below `size`. */
+export function createItemSet(size: number): ItemSet {
+  return new Uint32Array(Math.ceil(size / 32));
+}
+
+/** Adds an item number to a set. */
+export function addItem(set: ItemSet, item: number): void {
+  set[item >>> 5] = (set[item >>> 5] as number) | (1 << (item & 31));
+}
+
+/** Checks whether a set contains an item number. */
+export function hasItem(set: ItemSet, item: number): boolean {
+  return ((set[item >>> 5] as number) & (1 << (item & 31))) !== 0;
+}
+
+/** Adds every item of `source` to `target`. */
+export function addAll(target: ItemSet, source: ItemSet): void {
+  for (let word = 0; word < target.length; word++) {
+    target[word] = (target[word] as number) | (source[word] as number);
+  }
+}
+
+/** Counts the items of the union of two sets without building it. */
+export function countUnion(a: ItemSet, b: ItemSet): number {
+  let count = 0;
+  for (let word = 0; word < a.length; word++) {
+    count += bitCount((a[word] as number) | (b[word] as number));
+  }
+  return count;
+}
+
+/** Lists the items of a set in ascending order. */
+export function listItems(set: ItemSet): number[] {
+  const items: number[] = [];
+  for (const [index, word] of set.entries()) {
+    for (let bit = 0; word >>> bit !== 0 && bit < 32; bit++) {
+      if ((word >>> bit) & 1) {
+        items.push(index * 32 + bit);
+      }
+    }
+  }
+  return items;
+}
+
+/** Counts the items that `listed`, the items of some set, shares with `set`. */
+export function countShared(listed: readonly number[], set: ItemSet): number {
+  let count = 0;
+  for (const item of listed) {
+    if (hasItem(set, item)) {
+      count += 1;
+    }
+  }
+  return count;
+}
+
+function bitCount(word: number): number {
+  let bits = word - ((word >>> 1) & 0x55555555);
+  bits = (bits & 0x33333333) + ((bits >>> 2) & 0x33333333);
+  return Math.imul((bits + (bits >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
