@@ -62,12 +62,11 @@ export function imageOptionsFromFlags(
   if (!formats.includes(format)) {
     throw new UsageError(`build: invalid --format "${format}": expected ${formats.join(', ')}`);
   }
+  // Besides auto, db, command and scan, --closure-from takes a closure file, which the closure
+  // library reads and checks, so every non-empty value is passed on.
+  // NOTE: ImageOptions.closureFrom is still typed 'auto' | 'db' | 'scan', though the image library
+  // hands the value to resolveClosure unchanged; the cast below goes once that type is widened.
   const closureFrom = values['closure-from'] ?? 'auto';
-  if (!(closureSources as readonly string[]).includes(closureFrom)) {
-    throw new UsageError(
-      `build: invalid --closure-from "${closureFrom}": expected auto, db or scan`,
-    );
-  }
   if (values.annotation !== undefined && format === 'docker-archive') {
     throw new UsageError(
       'build: --annotation needs --format oci or oci-archive: a docker-archive has no manifest to annotate',

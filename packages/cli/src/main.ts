@@ -1,4 +1,5 @@
 import { buildHelp, runBuild } from './build-command.js';
+import { closureHelp, runClosure } from './closure-command.js';
 import { inspectHelp, runInspect } from './inspect-command.js';
 import { reportError } from './report-error.js';
 import { UsageError } from './usage-error.js';
@@ -11,6 +12,7 @@ with no Docker daemon, no root and no network.
 
 Commands:
   build     write a docker-archive of store items and their closure
+  closure   print the runtime closure of store items, with sizes, as a tree or a graph
   inspect   print a summary of an image and check it
 
 Options:
@@ -22,6 +24,7 @@ Run 'storepack COMMAND --help' for a command's options.
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; help: string }> = {
   build: { run: runBuild, help: buildHelp },
+  closure: { run: runClosure, help: closureHelp },
   inspect: { run: runInspect, help: inspectHelp },
 };
 
