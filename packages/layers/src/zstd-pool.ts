@@ -1,0 +1,155 @@
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { LayerError } from './errors.js';
+
+/** The zstd level of layer blobs, the zstd command's default. */
+export const ZSTD_LEVEL = 3;
+
+/** Version of the zstd WebAssembly package; its compressor fixes the bytes of zstd blobs. */
+export const ZSTD_PACKAGE_VERSION = '@bokuweb/zstd-wasm@0.0.27';
+
+// The worker runs as a CommonJS script from a string, so that it needs no file of its own next to
+// the compiled module and also runs when tests load the TypeScript sources.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const zstd = require(workerData.modulePath);
+const ready = zstd.init();
+parentPort.on('message', async ({ id, input, level }) => {
+  try {
+    await ready;
+    const output = zstd.compress(input, level);
+    parentPort.postMessage({ id, output }, [output.buffer]);
+  } catch (error) {
+    parentPort.postMessage({ id, error: String((error && error.message) || error) });
+  }
+});
+`;
+
+interface Job {
+  id: number;
+  input: Uint8Array;
+  level: number;
+  resolve: (output: Buffer) => void;
+  reject: (error: unknown) => void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  job: Job | undefined;
+}
+
+/**
+ * Compresses buffers into zstd frames on worker threads, one frame per worker at a time, so that
+ * frames of one layer or of several layers compress on all cores at once.
+ */
+export class ZstdPool {
+  readonly #size: number;
+  readonly #workers: PoolWorker[] = [];
+  readonly #queue: Job[] = [];
+  #nextId = 0;
+  #busy = 0;
+  #peakBusy = 0;
+
+  /** Creates a pool of at most `size` workers, started when the first frames arrive. */
+  constructor(size = availableParallelism()) {
+    this.#size = Math.max(1, size);
+  }
+
+  /** Maximum number of frames that compressed at the same time so far. */
+  get peakBusy(): number {
+    return this.#peakBusy;
+  }
+
+  /** Compresses `input` into one zstd frame. The buffer is moved to a worker and unusable after. */
+  compress(input: Uint8Array, level = ZSTD_LEVEL): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ id: this.#nextId++, input, level, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  /** Stops every worker; frames still queued or compressing fail. */
+  async close(): Promise<void> {
+    const workers = this.#workers.splice(0);
+    await Promise.all(workers.map(({ worker }) => worker.terminate()));
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      let idle = this.#workers.find((entry) => entry.job === undefined);
+      if (idle === undefined && this.#workers.length < this.#size) {
+        idle = this.#startWorker();
+      }
+      if (idle === undefined) {
+        return;
+      }
+      const job = this.#queue.shift() as Job;
+      idle.job = job;
+      this.#busy += 1;
+      this.#peakBusy = Math.max(this.#peakBusy, this.#busy);
+      // A busy worker keeps the process alive until its frame comes back; an idle one does not.
+      idle.worker.ref();
+      idle.worker.postMessage({ id: job.id, input: job.input, level: job.level }, [
+        job.input.buffer as ArrayBuffer,
+      ]);
+    }
+  }
+
+  #startWorker(): PoolWorker {
+    const modulePath = createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm');
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { modulePath } });
+    const entry: PoolWorker = { worker, job: undefined };
+    worker.unref();
+
+    worker.on('message', (message: { id: number; output?: Uint8Array; error?: string }) => {
+      const job = entry.job;
+      entry.job = undefined;
+      this.#busy -= 1;
+      worker.unref();
+      if (job !== undefined) {
+        if (message.output !== undefined) {
+          const { buffer, byteOffset, byteLength } = message.output;
+          job.resolve(Buffer.from(buffer, byteOffset, byteLength));
+        } else {
+          job.reject(compressionError(message.error ?? 'unknown error'));
+        }
+      }
+      this.#dispatch();
+    });
+
+    const fail = (cause: unknown) => {
+      const index = this.#workers.indexOf(entry);
+      if (index !== -1) {
+        this.#workers.splice(index, 1);
+      }
+      if (entry.job !== undefined) {
+        this.#busy -= 1;
+        entry.job.reject(compressionError(describe(cause), cause));
+        entry.job = undefined;
+      }
+      this.#dispatch();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(`worker exited with code ${code}`));
+
+    this.#workers.push(entry);
+    return entry;
+  }
+}
+
+let sharedPool: ZstdPool | undefined;
+
+/** Returns the process-wide pool, with one worker per core. */
+export function sharedZstdPool(): ZstdPool {
+  sharedPool ??= new ZstdPool();
+  return sharedPool;
+}
+
+function compressionError(detail: string, cause?: unknown): LayerError {
+  return new LayerError('COMPRESSION', `compressing layer with zstd: ${detail}`, { cause });
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
