@@ -1,6 +1,7 @@
 import { buildHelp, runBuild } from './build-command.js';
 import { closureHelp, runClosure } from './closure-command.js';
 import { inspectHelp, runInspect } from './inspect-command.js';
+import { pushHelp, runPush } from './push-command.js';
 import { reportError } from './report-error.js';
 import { UsageError } from './usage-error.js';
 import { version } from './version.js';
@@ -14,6 +15,7 @@ Commands:
   build     write a docker-archive of store items and their closure
   closure   print the runtime closure of store items, with sizes, as a tree or a graph
   inspect   print a summary of an image and check it
+  push      send an image to a container registry
 
 Options:
   -h, --help      print this help
@@ -26,6 +28,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; help:
   build: { run: runBuild, help: buildHelp },
   closure: { run: runClosure, help: closureHelp },
   inspect: { run: runInspect, help: inspectHelp },
+  push: { run: runPush, help: pushHelp },
 };
 
 /**

@@ -240,7 +240,13 @@ export function describeErrors(response: HttpResponse): string {
 function socketReason(error: unknown): string {
   const code = error instanceof Error && 'code' in error ? String(error.code) : '';
   const message = error instanceof Error ? error.message : String(error);
-  return message.includes(code) || code === '' ? message : `${message} (${code})`;
+  // OpenSSL's messages run over lines and name its source files; the short reason is enough.
+  const tls = /SSL routines:[^:]*:([^:\n]+)/.exec(message)?.[1];
+  if (tls !== undefined) {
+    return `TLS failed: ${tls} (${code})`;
+  }
+  const firstLine = message.split('\n')[0] ?? '';
+  return firstLine.includes(code) || code === '' ? firstLine : `${firstLine} (${code})`;
 }
 
 /** Turns a TLS or other socket failure into a `CONNECTION` error, hinting at plain HTTP registries. */
@@ -252,7 +258,7 @@ function wrapSocketError(error: unknown, request: RegistryRequest, baseUrl: URL)
   const tls = /SSL|TLS|CERT|EPROTO/i.test(`${code} ${error.message}`);
   const hint =
     tls && baseUrl.protocol === 'https:'
-      ? `: if ${baseUrl.host} serves plain HTTP, list it as an insecure registry`
+      ? `: if ${baseUrl.host} serves plain HTTP, list it as an insecure registry (storepack push --insecure-registry ${baseUrl.host})`
       : '';
   return new RegistryError(
     'CONNECTION',
