@@ -48,7 +48,7 @@ export function readError(path: string, cause: unknown): LayerError {
 }
 
 /** Extracts the system's wording of a failure, without Node's `ENOENT: ` prefix and quoted path. */
-function describeCause(cause: unknown): string {
+export function describeCause(cause: unknown): string {
   if (!(cause instanceof Error)) {
     return String(cause);
   }

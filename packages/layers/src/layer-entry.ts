@@ -52,3 +52,9 @@ export function tarHeader(entry: LayerEntry, mtime: Date): Header {
 export function paddedSize(size: number): number {
   return Math.ceil(size / 512) * 512;
 }
+
+/**
+ * Version of the tar bytes that a layer source gives. It changes whenever the same source would
+ * give other bytes, so that cached layers of an older version are not reused.
+ */
+export const LAYER_FORMAT_VERSION = 1;

@@ -1,0 +1,105 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import type { LayerCompression } from '@storepack/image-spec';
+import { compressLayer, GZIP_LEVEL, ZSTD_FRAME_SIZE } from './compress-layer.js';
+import { type CachedLayer, hashCacheKey, type LayerCache } from './layer-cache.js';
+import { LAYER_FORMAT_VERSION } from './layer-entry.js';
+import type { LayerSource } from './layer-source.js';
+import type { Logger } from './logger.js';
+import { prepareLayer } from './prepare-layer.js';
+import { ZSTD_LEVEL, ZSTD_PACKAGE_VERSION, type ZstdPool } from './zstd-pool.js';
+
+/** Settings for `buildLayer` and `buildLayers`. */
+export interface BuildLayerOptions {
+  /** Compression of the blobs. */
+  compression: LayerCompression;
+  /** The cache that keeps blobs between builds. */
+  cache: LayerCache;
+  /** Layers built at once by `buildLayers`; one per core by default. */
+  concurrency?: number;
+  /** Worker pool for zstd; the process-wide pool by default. */
+  zstdPool?: ZstdPool;
+  logger?: Logger;
+}
+
+/**
+ * Computes the cache key of a layer: a hash of its store folder, store paths, extra symlinks,
+ * mtime, the folder it reads from, the tar format version and the compressor with its settings.
+ * File contents are not part of it, because a store path's contents never change once valid.
+ */
+export function layerCacheKey(source: LayerSource, compression: LayerCompression): string {
+  return hashCacheKey({
+    layerFormat: LAYER_FORMAT_VERSION,
+    storeDir: source.storeDir,
+    storePaths: [...source.storePaths].sort(),
+    symlinks: (source.symlinks ?? []).map(({ path, target }) => ({ path, target })),
+    mtime: source.mtime ?? 1,
+    root: source.root === undefined ? null : resolve(source.root),
+    compression,
+    compressor: compressorFacts(compression),
+  });
+}
+
+/** Settings and versions of the compressor that fix a blob's bytes. */
+function compressorFacts(compression: LayerCompression): Record<string, unknown> | null {
+  if (compression === 'gzip') {
+    // Node's bundled zlib decides the deflate output, so its version is part of the key.
+    return { zlib: process.versions.zlib, level: GZIP_LEVEL };
+  }
+  if (compression === 'zstd') {
+    return { zstd: ZSTD_PACKAGE_VERSION, level: ZSTD_LEVEL, frameSize: ZSTD_FRAME_SIZE };
+  }
+  return null;
+}
+
+/**
+ * Returns the cached blob of a layer, or prepares, compresses and caches it when the cache has
+ * none. A cache hit reads no store file.
+ */
+export async function buildLayer(
+  source: LayerSource,
+  options: BuildLayerOptions,
+): Promise<CachedLayer> {
+  const key = layerCacheKey(source, options.compression);
+  const cached = await options.cache.get(key);
+  if (cached !== undefined) {
+    return cached;
+  }
+
+  const layer = await prepareLayer(source, options.logger ? { logger: options.logger } : undefined);
+  const compressed = compressLayer(layer, options.compression, {
+    ...(options.zstdPool ? { zstdPool: options.zstdPool } : {}),
+  });
+  return options.cache.put(key, compressed);
+}
+
+/**
+ * Builds several layers at once, `concurrency` at a time, and returns their blobs in the order of
+ * `sources`. The first failure is raised once the layers already started have finished.
+ */
+export async function buildLayers(
+  sources: readonly LayerSource[],
+  options: BuildLayerOptions,
+): Promise<CachedLayer[]> {
+  const results: CachedLayer[] = new Array(sources.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+
+  const work = async () => {
+    while (next < sources.length && failure === undefined) {
+      const index = next++;
+      try {
+        results[index] = await buildLayer(sources[index] as LayerSource, options);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+
+  const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
+  await Promise.all(Array.from({ length: Math.min(concurrency, sources.length) }, work));
+  if (failure !== undefined) {
+    throw failure.error;
+  }
+  return results;
+}
