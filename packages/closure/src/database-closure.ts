@@ -1,4 +1,5 @@
-import { lstat, stat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { ClosureItem } from './closure.js';
 import { ClosureError, describeCause } from './errors.js';
 import type { Logger } from './logger.js';
@@ -67,9 +68,11 @@ export async function checkItemsOnDisk(
     }
   }
 
+  // Synchronous calls, because awaiting one lstat per item through the thread pool took over a
+  // second for 10,000 items, while these take a few milliseconds.
   for (const item of items) {
     try {
-      await lstat(onDisk(item.path));
+      lstatSync(onDisk(item.path));
     } catch (error) {
       const referrer = referrers.get(item.path);
       const subject =
