@@ -5,6 +5,7 @@ import {
   type LoggedRequest,
   pullWithSkopeo,
   type RegistryServer,
+  runCommand,
   startRegistry,
 } from '@storepack/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -176,6 +177,38 @@ describe('pushImage', () => {
     } finally {
       await pulled.cleanup();
     }
+  });
+
+  it('names a gzip layer of a docker-archive tar+gzip', async () => {
+    // The archive of `app` with its layer file gzipped in place, as some tools write them.
+    const folder = await mkdtemp(path.join(work, 'gzip-layer-'));
+    await runCommand('tar', ['-xf', archive, '-C', folder]);
+    const { stdout } = await runCommand('sh', ['-c', 'ls */layer.tar', 'sh'], { cwd: folder });
+    const layer = stdout.trim();
+    await runCommand('sh', ['-c', 'gzip -n "$1" && mv "$1.gz" "$1"', 'sh', layer], { cwd: folder });
+    const gzipped = path.join(work, 'gzip-layer.tar');
+    await runCommand('tar', ['-cf', gzipped, '-C', folder, '.']);
+
+    const reference = `${registry.host}/gzip/app:1`;
+    const result = await pushImage(gzipped, reference, insecure());
+    const pulled = await pullWithSkopeo(reference);
+    try {
+      expect(pulled.manifest.layers).toEqual([
+        expect.objectContaining({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }),
+      ]);
+      expect(pulled.manifest.layers[0]?.digest).toBe(result.blobs[1]?.digest);
+      expect(pulled.layoutDigest).toBe(result.manifestDigest);
+    } finally {
+      await pulled.cleanup();
+    }
+  });
+
+  it('pushes a gzip-compressed archive like the plain one', async () => {
+    const compressed = path.join(work, 'app.tar.gz');
+    await runCommand('sh', ['-c', 'gzip -c "$1" > "$2"', 'sh', archive, compressed]);
+    const plain = await pushImage(archive, `${registry.host}/team/app:1`, insecure());
+    const result = await pushImage(compressed, `${registry.host}/team/app:gz`, insecure());
+    expect(result.manifestDigest).toBe(plain.manifestDigest);
   });
 
   it('rejects a reference without a registry host before reading the image', async () => {
