@@ -10,6 +10,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** The bytes to send, or a function that opens a fresh stream of them for each attempt. */
   body?: Buffer | (() => Readable);
+  /** Aborts the request, which then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** A response with its body read, up to {@link MAX_RESPONSE_BYTES}. */
@@ -59,6 +61,7 @@ export function sendRequest(request: HttpRequest, agents: HttpAgents): Promise<H
       headers: request.headers ?? {},
       agent: secure ? agents.https : agents.http,
       timeout: IDLE_TIMEOUT_MS,
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
     });
     outgoing.on('timeout', () => {
       outgoing.destroy(
@@ -67,7 +70,9 @@ export function sendRequest(request: HttpRequest, agents: HttpAgents): Promise<H
         }),
       );
     });
-    outgoing.on('error', reject);
+    outgoing.on('error', (error) =>
+      reject(request.signal?.aborted ? request.signal.reason : error),
+    );
     outgoing.on('response', (incoming) => {
       const chunks: Buffer[] = [];
       let kept = 0;

@@ -111,6 +111,28 @@ describe('pushImage through a failing network', () => {
     }
   });
 
+  it('stops an upload when aborted', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stopped by the test');
+    const proxy = await startRegistryProxy(registry.host, (request) => {
+      if (isPatch(request)) controller.abort(reason);
+      return { kind: 'forward' };
+    });
+    try {
+      const pushing = pushImage(archive, `${proxy.host}/team/aborted:1`, {
+        insecureRegistries: [proxy.host],
+        chunkSize: 100_000,
+        retry,
+        signal: controller.signal,
+      });
+      await expect(pushing).rejects.toBe(reason);
+      expect(proxy.requests.filter(isPatch)).toHaveLength(1);
+      expect(proxy.requests.filter(isManifestPut)).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('gives up after the retry limit', async () => {
     const proxy = await startRegistryProxy(registry.host, () => ({ kind: 'respond', status: 503 }));
     try {

@@ -27,7 +27,7 @@ export interface PushOptions {
   retry?: Partial<RetryPolicy>;
   /** Environment to find auth files in (`REGISTRY_AUTH_FILE`, `HOME`…); `process.env` by default. */
   env?: NodeJS.ProcessEnv;
-  /** Stops the push between steps when aborted. */
+  /** Stops the push when aborted, ending the request in flight; the push rejects with its reason. */
   signal?: AbortSignal;
   logger?: Logger;
 }
@@ -114,6 +114,7 @@ export async function pushImage(
       ],
       retry,
       agents,
+      ...(signal === undefined ? {} : { signal }),
       ...(logger === undefined ? {} : { logger }),
     });
 

@@ -29,6 +29,8 @@ export interface RegistryClientOptions {
   scopes: string[];
   retry: RetryPolicy;
   agents: HttpAgents;
+  /** Aborts the request in flight, which then rejects with the signal's reason. */
+  signal?: AbortSignal;
   logger?: Logger;
 }
 
@@ -79,6 +81,7 @@ export class RegistryClient {
       policy,
       () => this.attempt(request),
       this.options.logger,
+      this.options.signal,
     );
     if (outcome.done) {
       return outcome.value;
@@ -98,6 +101,9 @@ export class RegistryClient {
     try {
       response = await this.sendFollowing(request);
     } catch (error) {
+      if (this.options.signal?.aborted) {
+        throw this.options.signal.reason;
+      }
       if (error instanceof RegistryError || !isTransientSocketError(error)) {
         throw wrapSocketError(error, request, this.baseUrl);
       }
@@ -130,8 +136,15 @@ export class RegistryClient {
       if (!redirected && url.origin === this.baseUrl.origin && this.authorization !== undefined) {
         headers.Authorization = this.authorization;
       }
+      const { signal } = this.options;
       const response = await sendRequest(
-        { method, url, headers, ...(body === undefined ? {} : { body }) },
+        {
+          method,
+          url,
+          headers,
+          ...(body === undefined ? {} : { body }),
+          ...(signal === undefined ? {} : { signal }),
+        },
         this.options.agents,
       );
 

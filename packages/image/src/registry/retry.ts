@@ -66,13 +66,14 @@ export function parseRetryAfter(header: string | undefined, now = Date.now()): n
 /**
  * Runs `attempt` until it is done or the policy's tries are spent, waiting with exponential
  * backoff between tries, or as long as the registry's `Retry-After` requests, up to the policy's cap.
- * Returns the last failure when every try failed.
+ * Returns the last failure when every try failed. An aborted `signal` ends the wait.
  */
 export async function withRetries<T>(
   action: string,
   policy: RetryPolicy,
   attempt: () => Promise<Attempt<T>>,
   logger?: Logger,
+  signal?: AbortSignal,
 ): Promise<Attempt<T>> {
   let outcome = await attempt();
   for (let tried = 1; !outcome.done && tried < policy.attempts; tried += 1) {
@@ -84,7 +85,9 @@ export async function withRetries<T>(
       attempt: tried + 1,
       delayMs,
     });
-    await sleep(delayMs);
+    await sleep(delayMs, undefined, signal === undefined ? {} : { signal }).catch(() => {
+      throw signal?.reason;
+    });
     outcome = await attempt();
   }
   return outcome;
