@@ -2,7 +2,8 @@ import type { Logger } from '../logger.js';
 import { RegistryError } from './errors.js';
 import type { HttpResponse } from './http-request.js';
 import type { SourceBlob } from './push-source.js';
-import { describeErrors, header, type RegistryClient } from './registry-client.js';
+import type { RegistryClient } from './registry-client.js';
+import { describeErrors, header } from './registry-response.js';
 import { type Attempt, isTransientStatus, type RetryPolicy, withRetries } from './retry.js';
 
 /** Outcome of pushing a blob: uploaded, already in the repository, or mounted from another one. */

@@ -3,7 +3,8 @@ import type { Logger } from '../logger.js';
 import { unexpected } from './blob-upload.js';
 import { RegistryError } from './errors.js';
 import type { ManifestVariant } from './push-source.js';
-import { describeErrors, header, type RegistryClient } from './registry-client.js';
+import type { RegistryClient } from './registry-client.js';
+import { describeErrors, header } from './registry-response.js';
 
 /**
  * Stores a manifest under `tag`, or under its digest when `tag` is undefined, offering its

@@ -9,6 +9,7 @@ import {
   sendRequest,
 } from './http-request.js';
 import { authorizationFor, rejectedCredentials } from './registry-auth.js';
+import { describeErrors, header } from './registry-response.js';
 import {
   type Attempt,
   isTransientSocketError,
@@ -17,6 +18,7 @@ import {
   type RetryPolicy,
   withRetries,
 } from './retry.js';
+import { socketReason, wrapSocketError } from './socket-errors.js';
 
 /** Address, credentials and request settings of one registry. */
 export interface RegistryClientOptions {
@@ -105,7 +107,7 @@ export class RegistryClient {
         throw this.options.signal.reason;
       }
       if (error instanceof RegistryError || !isTransientSocketError(error)) {
-        throw wrapSocketError(error, request, this.baseUrl);
+        throw wrapSocketError(error, request.action, this.baseUrl);
       }
       return { done: false, reason: socketReason(error), error };
     }
@@ -228,54 +230,4 @@ export class RegistryClient {
     }
     return outcome.value;
   }
-}
-
-/** Returns one response header as a string, the first when it was sent several times. */
-export function header(response: HttpResponse, name: string): string | undefined {
-  const value = response.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Formats the `errors` list of a registry's JSON error body as `: CODE message`, or nothing. */
-export function describeErrors(response: HttpResponse): string {
-  try {
-    const document = JSON.parse(response.body.toString('utf8')) as { errors?: unknown };
-    if (!Array.isArray(document.errors)) return '';
-    const parts = document.errors.map((entry: { code?: unknown; message?: unknown }) =>
-      [entry.code, entry.message].filter((part) => typeof part === 'string').join(' '),
-    );
-    return parts.length === 0 ? '' : `: ${parts.join('; ')}`;
-  } catch {
-    return '';
-  }
-}
-
-function socketReason(error: unknown): string {
-  const code = error instanceof Error && 'code' in error ? String(error.code) : '';
-  const message = error instanceof Error ? error.message : String(error);
-  // OpenSSL's messages run over lines and name its source files; the short reason is enough.
-  const tls = /SSL routines:[^:]*:([^:\n]+)/.exec(message)?.[1];
-  if (tls !== undefined) {
-    return `TLS failed: ${tls} (${code})`;
-  }
-  const firstLine = message.split('\n')[0] ?? '';
-  return firstLine.includes(code) || code === '' ? firstLine : `${firstLine} (${code})`;
-}
-
-/** Turns a TLS or other socket failure into a `CONNECTION` error, hinting at plain HTTP registries. */
-function wrapSocketError(error: unknown, request: RegistryRequest, baseUrl: URL): unknown {
-  if (error instanceof RegistryError || !(error instanceof Error)) {
-    return error;
-  }
-  const code = 'code' in error ? String(error.code) : '';
-  const tls = /SSL|TLS|CERT|EPROTO/i.test(`${code} ${error.message}`);
-  const hint =
-    tls && baseUrl.protocol === 'https:'
-      ? `: if ${baseUrl.host} serves plain HTTP, list it as an insecure registry (storepack push --insecure-registry ${baseUrl.host})`
-      : '';
-  return new RegistryError(
-    'CONNECTION',
-    `${request.action} at ${baseUrl.host}: ${socketReason(error)}${hint}`,
-    { cause: error },
-  );
 }
