@@ -35,7 +35,7 @@ async function pathInfoJson(storeUri: string | undefined, storePath: string): Pr
   return stdout;
 }
 
-/** Rewrites the array form of `nix path-info --json` into the object form of Nix 2.19 and later. */
+/** Rewrites the array form of `nix path-info --json` into the object form that newer Nix prints. */
 function toObjectForm(arrayJson: string): string {
   const entries = JSON.parse(arrayJson) as { path: string }[];
   return JSON.stringify(

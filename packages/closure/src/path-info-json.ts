@@ -5,7 +5,7 @@ import { parseStorePath } from './store-path.js';
 
 /**
  * Parses the output of `nix path-info --json --recursive`: an array of objects with a `path`
- * (Nix before 2.19), or an object keyed by store path (Nix 2.19 and later). Each entry needs
+ * (older Nix, such as 2.8), or an object keyed by store path (newer Nix). Each entry needs
  * `references`; `narSize` is kept when present. Entries of invalid paths (`"valid": false`, or
  * null in the object form) are left out. References may be store paths or item names.
  * Throws `INVALID_FILE` with the line of a JSON syntax error or the JSON path of a bad value.
