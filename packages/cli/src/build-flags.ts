@@ -46,7 +46,6 @@ export type BuildFlagValues = {
 };
 
 const formats: OutputFormat[] = ['docker-archive', 'oci', 'oci-archive'];
-const closureSources = ['auto', 'db', 'scan'] as const;
 
 /** Turns the flags of `storepack build` into the image library's options; a bad value is a usage error. */
 export function imageOptionsFromFlags(
@@ -64,8 +63,6 @@ export function imageOptionsFromFlags(
   }
   // Besides auto, db, command and scan, --closure-from takes a closure file, which the closure
   // library reads and checks, so every non-empty value is passed on.
-  // NOTE: ImageOptions.closureFrom is still typed 'auto' | 'db' | 'scan', though the image library
-  // hands the value to resolveClosure unchanged; the cast below goes once that type is widened.
   const closureFrom = values['closure-from'] ?? 'auto';
   if (values.annotation !== undefined && format === 'docker-archive') {
     throw new UsageError(
@@ -87,7 +84,7 @@ export function imageOptionsFromFlags(
   return {
     paths,
     format,
-    closureFrom: closureFrom as (typeof closureSources)[number],
+    closureFrom,
     container: {
       ...(values.entrypoint === undefined
         ? {}

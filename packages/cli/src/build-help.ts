@@ -40,9 +40,12 @@ Image settings:
                           formats); may be repeated
 
 Closure:
-      --closure-from FROM where the closure comes from: db (the store database), scan (a
-                          search of file contents for store hashes) or auto (default: the
-                          database when it opens and holds every PATH, else a scan)
+      --closure-from FROM where the closure comes from: db (the store database), command
+                          (nix-store or guix gc), scan (a search of file contents for store
+                          hashes), a closure file (exportReferencesGraph, closureInfo's
+                          registration, nix path-info --json), or auto (default: the
+                          database when it opens and holds every PATH, else the command,
+                          else a scan)
       --db FILE           the store database to read (default: /nix/var/nix/db/db.sqlite for
                           /nix/store, /var/guix/db/db.sqlite for /gnu/store)
       --store-dir DIR     the store folder, such as /gnu/store (default: from the first PATH)

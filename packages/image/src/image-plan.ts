@@ -1,4 +1,9 @@
-import { type Closure, parseStorePath, resolveClosure } from '@storepack/closure';
+import {
+  type Closure,
+  parseStorePath,
+  type ResolveClosureOptions,
+  resolveClosure,
+} from '@storepack/closure';
 import {
   type ContainerConfig,
   hostSystem,
@@ -26,8 +31,11 @@ export interface ImageOptions {
   storeDir?: string;
   /** Read items from `root + storePath`, as Nix reads a `local?root=DIR` store. */
   root?: string;
-  /** Source of the closure: the store database, a reference scan, or the first that works. */
-  closureFrom?: 'auto' | 'db' | 'scan';
+  /**
+   * Source of the closure: the store database, the store's own command, a reference scan, a
+   * closure file's path, or `auto` for the first of the three sources that works.
+   */
+  closureFrom?: ResolveClosureOptions['from'];
   /** The store database to read instead of the one that belongs to the store folder. */
   database?: string;
   /** The Guix or Nix system name of the image's platform, e.g. `aarch64-linux`; the host's by default. */
