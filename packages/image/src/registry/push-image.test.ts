@@ -96,14 +96,17 @@ describe('pushImage', () => {
   });
 
   it('uploads only the new blobs of an image sharing a layer', async () => {
+    let configDigest = '';
     const requests = await requestsDuring(async () => {
       const result = await pushImage(sibling, `${registry.host}/team/app:debug`, insecure());
       expect(result.blobs.map((blob) => blob.status)).toEqual(['pushed', 'skipped']);
+      configDigest = result.blobs[0]?.digest ?? '';
     });
 
     // One upload session (POST, then PUT ?digest=) for the new config, none for the layer.
     const uploads = requests.filter(isUpload);
     expect(uploads.map((request) => request.method)).toEqual(['POST', 'PUT']);
+    expect(uploads[1]?.path).toContain(`digest=${encodeURIComponent(configDigest)}`);
   });
 
   it('mounts shared blobs into another repository', async () => {
