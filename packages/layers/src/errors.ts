@@ -2,11 +2,9 @@
 export type LayerErrorCode =
   /** The source is malformed: a relative or duplicate store path, a symlink that clashes, a bad mtime. */
   | 'INVALID_SOURCE'
-  /** A file or folder name or symlink target that tar cannot carry as given. */
-  | 'INVALID_NAME'
   /** A socket, FIFO or device file, which a store item cannot contain. */
   | 'UNSUPPORTED_FILE_TYPE'
-  /** A regular file too large for a ustar size field. */
+  /** A regular file larger than 2^53 - 1 bytes, the largest size a JavaScript number represents exactly. */
   | 'FILE_TOO_LARGE'
   /** lstat, readdir, readlink, open or read failed. */
   | 'READ'

@@ -1,4 +1,5 @@
 import type { Header, Pack } from 'tar-stream';
+import { binaryNameHeader } from './binary-name-header.js';
 import { type LayerEntry, tarHeader } from './layer-entry.js';
 import { openFile, readWholeFile } from './read-file.js';
 
@@ -37,21 +38,22 @@ export async function feedEntries(
     }
 
     const header = tarHeader(entry, mtime);
+    const extended = binaryNameHeader(entry, mtime);
     const loading = prefetched.get(index);
     if (loading !== undefined) {
       prefetched.delete(index);
       const content = await loading;
-      await writeEntry(pack, header, (write) => write(content));
+      await writeEntry(pack, header, extended, (write) => write(content));
     } else if (entry.type === 'file') {
       // The file is opened and checked before its header goes out.
       const file = await openFile(entry);
       try {
-        await writeEntry(pack, header, (write) => file.copyTo(write));
+        await writeEntry(pack, header, extended, (write) => file.copyTo(write));
       } finally {
         await file.close();
       }
     } else {
-      await addEntry(pack, header).finished;
+      await addEntry(pack, header, extended).finished;
     }
   }
   pack.finalize();
@@ -61,9 +63,10 @@ export async function feedEntries(
 async function writeEntry(
   pack: Pack,
   header: Header,
+  extended: Buffer | undefined,
   copy: (write: (chunk: Buffer) => Promise<void>) => Promise<void>,
 ): Promise<void> {
-  const { sink, finished } = addEntry(pack, header);
+  const { sink, finished } = addEntry(pack, header, extended);
   await copy(async (chunk) => {
     if (!sink.write(chunk)) {
       await Promise.race([
@@ -78,10 +81,19 @@ async function writeEntry(
 }
 
 /**
- * Adds an entry to the pack. `finished` settles when tar-stream is done with the entry, and rejects
- * when the pack is destroyed before that.
+ * Adds an entry to the pack, after the PAX header `extended` when there is one. `finished` settles
+ * when tar-stream is done with the entry, and rejects when the pack is destroyed before that.
  */
-function addEntry(pack: Pack, header: Header): { sink: Sink; finished: Promise<void> } {
+function addEntry(
+  pack: Pack,
+  header: Header,
+  extended?: Buffer,
+): { sink: Sink; finished: Promise<void> } {
+  // Every earlier entry is finished, so these bytes come right before this entry's own header,
+  // which tar-stream pushes once the entry opens.
+  if (extended !== undefined) {
+    pack.push(extended);
+  }
   let sink: Sink | undefined;
   const finished = new Promise<void>((resolve, reject) => {
     sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));

@@ -1,13 +1,18 @@
 import type { Header } from 'tar-stream';
+import { type EntryName, nameBytes } from './entry-name.js';
 
 /**
  * One entry of a layer, in archive order. Names are relative to the image root, with no leading
- * `/` or `./`; folder names end with `/`, as GNU tar writes them.
+ * `/` or `./`; folder names end with `/`, as GNU tar writes them. A name, target or disk path is
+ * raw bytes when it is not valid UTF-8.
  */
 export type LayerEntry =
-  | { type: 'directory'; name: string; mode: number }
-  | { type: 'file'; name: string; mode: number; size: number; diskPath: string }
-  | { type: 'symlink'; name: string; target: string };
+  | { type: 'directory'; name: EntryName; mode: number }
+  | { type: 'file'; name: EntryName; mode: number; size: number; diskPath: EntryName }
+  | { type: 'symlink'; name: EntryName; target: EntryName };
+
+/** The first file size that a ustar size field of 11 octal digits cannot hold: 8 GiB. */
+export const USTAR_SIZE_LIMIT = 8 * 1024 ** 3;
 
 /** Mode of every folder, store items and store folder alike, as in a Nix or Guix store. */
 export const DIRECTORY_MODE = 0o555;
@@ -23,13 +28,23 @@ export function storeFileMode(mode: number): number {
   return (mode & 0o111) === 0 ? 0o444 : 0o555;
 }
 
+/** Checks whether an entry's name or symlink target is raw bytes that tar-stream cannot take. */
+export function hasBinaryName(entry: LayerEntry): boolean {
+  return (
+    typeof entry.name !== 'string' || (entry.type === 'symlink' && typeof entry.target !== 'string')
+  );
+}
+
 /**
  * Builds the tar-stream header of an entry: uid and gid 0, empty user and group names, device
- * numbers 0 and the given mtime, so that nothing of the machine that wrote the layer shows.
+ * numbers 0 and the given mtime, so that nothing of the machine that wrote the layer shows. A file
+ * of 8 GiB or more gets a PAX `size` record. An entry with a raw-byte name or target gets ASCII
+ * stand-ins here, and `binaryNameHeader` writes the real bytes in a PAX header before it.
  */
 export function tarHeader(entry: LayerEntry, mtime: Date): Header {
+  const binary = hasBinaryName(entry);
   const common = {
-    name: entry.name,
+    name: binary ? asciiStandIn(entry.name, entry.type === 'directory') : (entry.name as string),
     uid: 0,
     gid: 0,
     uname: '',
@@ -41,11 +56,38 @@ export function tarHeader(entry: LayerEntry, mtime: Date): Header {
   switch (entry.type) {
     case 'directory':
       return { ...common, type: 'directory', mode: entry.mode, size: 0, linkname: '' };
-    case 'file':
-      return { ...common, type: 'file', mode: entry.mode, size: entry.size, linkname: '' };
-    case 'symlink':
-      return { ...common, type: 'symlink', mode: SYMLINK_MODE, size: 0, linkname: entry.target };
+    case 'file': {
+      const header: Header = {
+        ...common,
+        type: 'file',
+        mode: entry.mode,
+        size: entry.size,
+        linkname: '',
+      };
+      if (entry.size >= USTAR_SIZE_LIMIT && !binary) {
+        header.pax = { size: String(entry.size) };
+      }
+      return header;
+    }
+    case 'symlink': {
+      const linkname = binary ? asciiStandIn(entry.target, false) : (entry.target as string);
+      return { ...common, type: 'symlink', mode: SYMLINK_MODE, size: 0, linkname };
+    }
   }
+}
+
+/**
+ * Makes the ustar name of an entry whose real name goes in a PAX record: the last component with
+ * every byte outside printable ASCII as `_`, cut to fit the 100-byte name field.
+ */
+function asciiStandIn(name: EntryName, isDirectory: boolean): string {
+  const bytes = nameBytes(name);
+  const trimmed = isDirectory ? bytes.subarray(0, -1) : bytes;
+  const last = trimmed.subarray(trimmed.lastIndexOf(0x2f) + 1);
+  const ascii = Array.from(last, (byte) =>
+    byte > 0x20 && byte < 0x7f ? String.fromCharCode(byte) : '_',
+  ).join('');
+  return `${ascii.slice(0, 99)}${isDirectory ? '/' : ''}`;
 }
 
 /** Rounds a file size up to whole 512-byte blocks, the space its content takes in the archive. */

@@ -12,7 +12,6 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LayerError } from './errors.js';
 import {
   diffTrees,
   listTar,
@@ -331,18 +330,5 @@ describe('prepareLayer', () => {
 
     // Three folder and file headers, the content rounded up to 512 bytes and two end blocks.
     expect(layer.size).toBe(3 * 512 + 8 * 1024 ** 3 + 1024);
-  });
-
-  it('rejects a file of 8 GiB', async () => {
-    const root = join(work, 'root');
-    await writeFileAt(join(root, SINGLE), '');
-    await truncate(join(root, SINGLE), 8 * 1024 ** 3);
-
-    const error = await prepareLayer({ storeDir: '/nix/store', storePaths: [SINGLE], root }).catch(
-      (e) => e,
-    );
-
-    expect(error).toBeInstanceOf(LayerError);
-    expect(error).toMatchObject({ code: 'FILE_TOO_LARGE', path: join(root, SINGLE) });
   });
 });

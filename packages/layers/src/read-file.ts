@@ -1,5 +1,6 @@
 import { close, constants, fstat, open, read } from 'node:fs';
 import { promisify } from 'node:util';
+import { displayName, type EntryName } from './entry-name.js';
 import { LayerError, readError } from './errors.js';
 
 // The callback API costs less per call than FileHandle, which matters with thousands of small files.
@@ -13,7 +14,7 @@ const CHUNK_SIZE = 1024 * 1024;
 
 /** A regular file as `prepareLayer` recorded it. */
 export interface RecordedFile {
-  diskPath: string;
+  diskPath: EntryName;
   size: number;
 }
 
@@ -114,7 +115,7 @@ async function openRecordedFile(file: RecordedFile): Promise<number> {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
       throw changedError(file, 'no longer a regular file');
     }
-    throw readError(file.diskPath, error);
+    throw readError(displayName(file.diskPath), error);
   });
 }
 
@@ -134,13 +135,13 @@ async function readAt(
     if ((error as NodeJS.ErrnoException).code === 'EISDIR') {
       throw changedError(file, 'no longer a regular file');
     }
-    throw readError(file.diskPath, error);
+    throw readError(displayName(file.diskPath), error);
   }
 }
 
 async function checkStats(fd: number, file: RecordedFile): Promise<void> {
   const stats = await fstatAsync(fd).catch((error: unknown) => {
-    throw readError(file.diskPath, error);
+    throw readError(displayName(file.diskPath), error);
   });
   if (!stats.isFile()) {
     throw changedError(file, 'no longer a regular file');
@@ -151,9 +152,10 @@ async function checkStats(fd: number, file: RecordedFile): Promise<void> {
 }
 
 function changedError(file: RecordedFile, detail: string): LayerError {
+  const displayedPath = displayName(file.diskPath);
   return new LayerError(
     'CHANGED_WHILE_READING',
-    `reading ${file.diskPath}: file changed after the layer was prepared: ${detail}`,
-    { path: file.diskPath },
+    `reading ${displayedPath}: file changed after the layer was prepared: ${detail}`,
+    { path: displayedPath },
   );
 }

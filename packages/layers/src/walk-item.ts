@@ -1,18 +1,13 @@
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
+import { decodeName, displayName, type EntryName, joinName } from './entry-name.js';
 import { LayerError, readError } from './errors.js';
 import { DIRECTORY_MODE, type LayerEntry, storeFileMode } from './layer-entry.js';
-
-/** The first size a ustar header cannot hold: 8 GiB, the limit of 11 octal digits. */
-export const MAX_FILE_SIZE = 8 * 1024 ** 3;
 
 /** Entries collected so far. */
 export interface WalkState {
   entries: LayerEntry[];
 }
-
-// ignoreBOM keeps a leading U+FEFF as part of the name instead of dropping it.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Appends the entries of the file, symlink or folder at `diskPath`, named `name` in the archive,
@@ -27,36 +22,33 @@ export async function walkItem(diskPath: string, name: string, state: WalkState)
 }
 
 async function addPath(
-  diskPath: string,
-  name: string,
+  diskPath: EntryName,
+  name: EntryName,
   stats: BigIntStats,
   state: WalkState,
 ): Promise<void> {
   if (stats.isDirectory()) {
-    state.entries.push({ type: 'directory', name: `${name}/`, mode: DIRECTORY_MODE });
+    state.entries.push({ type: 'directory', name: joinName(name, ''), mode: DIRECTORY_MODE });
     for (const child of await readChildren(diskPath)) {
-      await addPath(child.diskPath, `${name}/${child.name}`, child.stats, state);
+      await addPath(child.diskPath, joinName(name, child.name), child.stats, state);
     }
     return;
   }
 
   if (stats.isSymbolicLink()) {
     const target = await readlink(diskPath, { encoding: 'buffer' }).catch((error: unknown) => {
-      throw readError(diskPath, error);
+      throw readError(displayName(diskPath), error);
     });
-    state.entries.push({
-      type: 'symlink',
-      name,
-      target: decodeName(target, diskPath, 'symlink target'),
-    });
+    state.entries.push({ type: 'symlink', name, target: decodeName(target) });
     return;
   }
 
   if (!stats.isFile()) {
+    const displayedPath = displayName(diskPath);
     throw new LayerError(
       'UNSUPPORTED_FILE_TYPE',
-      `reading ${diskPath}: unsupported file type ${fileType(stats)}: a store item holds only regular files, folders and symlinks`,
-      { path: diskPath },
+      `reading ${displayedPath}: unsupported file type ${fileType(stats)}: a store item holds only regular files, folders and symlinks`,
+      { path: displayedPath },
     );
   }
 
@@ -64,59 +56,34 @@ async function addPath(
   // so a store that `nix-store --optimise` or Guix deduplicated gives the same bytes as one that
   // is not.
   const mode = storeFileMode(Number(stats.mode));
-  const size = Number(stats.size);
-  if (size >= MAX_FILE_SIZE) {
-    // NOTE: files of 8 GiB or more are rejected because the ustar size field ends at 8 GiB - 1.
-    // A PAX `size` record would carry them, once the size computation and readers are tested with it.
+  if (stats.size > BigInt(Number.MAX_SAFE_INTEGER)) {
+    const displayedPath = displayName(diskPath);
     throw new LayerError(
       'FILE_TOO_LARGE',
-      `reading ${diskPath}: file of ${size} bytes is too large: layers take files below 8 GiB (${MAX_FILE_SIZE} bytes)`,
-      { path: diskPath },
+      `reading ${displayedPath}: file of ${stats.size} bytes is too large: layers take files up to ${Number.MAX_SAFE_INTEGER} bytes`,
+      { path: displayedPath },
     );
   }
-  state.entries.push({ type: 'file', name, mode, size, diskPath });
+  state.entries.push({ type: 'file', name, mode, size: Number(stats.size), diskPath });
 }
 
 /** Lists a folder's children sorted by the bytes of their names, with their lstat results. */
-async function readChildren(diskPath: string) {
+async function readChildren(diskPath: EntryName) {
   const rawNames = await readdir(diskPath, { encoding: 'buffer' }).catch((error: unknown) => {
-    throw readError(diskPath, error);
+    throw readError(displayName(diskPath), error);
   });
   rawNames.sort(Buffer.compare);
 
-  const names = rawNames.map((raw) => decodeName(raw, diskPath, 'name'));
   return Promise.all(
-    names.map(async (name) => {
-      const childPath = `${diskPath}/${name}`;
+    rawNames.map(async (raw) => {
+      const name = decodeName(raw);
+      const childPath = joinName(diskPath, name);
       const stats = await lstat(childPath, { bigint: true }).catch((error: unknown) => {
-        throw readError(childPath, error);
+        throw readError(displayName(childPath), error);
       });
       return { name, diskPath: childPath, stats };
     }),
   );
-}
-
-// NOTE: names and symlink targets that are not UTF-8 are rejected because tar-stream takes them as
-// JS strings. A PAX `hdrcharset=BINARY` record would carry the raw bytes.
-function decodeName(raw: Buffer, diskPath: string, description: string): string {
-  try {
-    return utf8.decode(raw);
-  } catch (error) {
-    throw new LayerError(
-      'INVALID_NAME',
-      `reading ${diskPath}: ${description} "${escapeBytes(raw)}" is not valid UTF-8`,
-      { path: diskPath, cause: error },
-    );
-  }
-}
-
-/** Shows printable ASCII as is and every other byte as `\xNN`. */
-function escapeBytes(raw: Buffer): string {
-  return Array.from(raw, (byte) =>
-    byte >= 0x20 && byte < 0x7f
-      ? String.fromCharCode(byte)
-      : `\\x${byte.toString(16).padStart(2, '0')}`,
-  ).join('');
 }
 
 function fileType(stats: BigIntStats): string {
