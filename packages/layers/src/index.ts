@@ -1,4 +1,34 @@
+export {
+  type BuildLayerOptions,
+  buildLayer,
+  buildLayers,
+  layerCacheKey,
+} from './build-layers.js';
+export type { ClosureGraph, ClosureGraphItem } from './closure-graph.js';
+export {
+  type CompressedLayer,
+  type CompressLayerOptions,
+  compressLayer,
+  GZIP_LEVEL,
+  ZSTD_FRAME_SIZE,
+} from './compress-layer.js';
 export { LayerError, type LayerErrorCode } from './errors.js';
-export type { LayerDirectory, LayerSource, LayerSymlink } from './layer-source.js';
+export {
+  type CachedLayer,
+  defaultCacheDir,
+  LayerCache,
+  type LayerCacheOptions,
+} from './layer-cache.js';
+export type { LayerSource, LayerSymlink } from './layer-source.js';
 export type { Logger } from './logger.js';
+export {
+  DEFAULT_MAX_LAYERS,
+  DEFAULT_PLANNER,
+  type LayerPlan,
+  PLANNER_NAMES,
+  type PlanLayersOptions,
+  type PlannerName,
+  planLayers,
+} from './plan-layers.js';
 export { type PreparedLayer, type PrepareLayerOptions, prepareLayer } from './prepare-layer.js';
+export { ZSTD_LEVEL, ZstdPool } from './zstd-pool.js';
