@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LayerError } from './errors.js';
 
@@ -9,21 +10,24 @@ export const ZSTD_LEVEL = 3;
 /** Version of the zstd WebAssembly package; its compressor fixes the bytes of zstd blobs. */
 export const ZSTD_PACKAGE_VERSION = '@bokuweb/zstd-wasm@0.0.27';
 
-// The worker runs as a CommonJS script from a string, so that it needs no file of its own next to
-// the compiled module and also runs when tests load the TypeScript sources.
+// The worker runs from a string, so that it needs no file of its own next to the compiled module
+// and also runs when tests load the TypeScript sources. Dynamic imports work whether Node evaluates
+// it as CommonJS or, under `--input-type=module`, as an ES module.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const zstd = require(workerData.modulePath);
-const ready = zstd.init();
-parentPort.on('message', async ({ id, input, level }) => {
-  try {
-    await ready;
-    const output = zstd.compress(input, level);
-    parentPort.postMessage({ id, output }, [output.buffer]);
-  } catch (error) {
-    parentPort.postMessage({ id, error: String((error && error.message) || error) });
-  }
-});
+(async () => {
+  const { parentPort, workerData } = await import('node:worker_threads');
+  const loaded = await import(workerData.moduleUrl);
+  const zstd = loaded.default ?? loaded;
+  await zstd.init();
+  parentPort.on('message', ({ id, input, level }) => {
+    try {
+      const output = zstd.compress(input, level);
+      parentPort.postMessage({ id, output }, [output.buffer]);
+    } catch (error) {
+      parentPort.postMessage({ id, error: String((error && error.message) || error) });
+    }
+  });
+})();
 `;
 
 interface Job {
@@ -97,8 +101,10 @@ export class ZstdPool {
   }
 
   #startWorker(): PoolWorker {
-    const modulePath = createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm');
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { modulePath } });
+    const moduleUrl = pathToFileURL(
+      createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm'),
+    ).href;
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { moduleUrl } });
     const entry: PoolWorker = { worker, job: undefined };
     worker.unref();
 
