@@ -49,9 +49,9 @@ interface FoundDescriptor {
 }
 
 /**
- * Reads an OCI image layout as an image to push. `index.json` must list one descriptor: an image
- * manifest, pushed with its config and layers, or an index, whose image manifests are pushed by
- * digest before the index itself. Manifests and indexes keep their bytes, and so their digests.
+ * Reads an OCI image layout as an image to push. `index.json` must list one digest, under one or
+ * more tags: an image manifest, pushed with its config and layers, or an index, whose image
+ * manifests are pushed by digest before the index itself. Manifests and indexes keep their bytes, and so their digests.
  */
 export async function ociLayoutSource(
   image: string,
@@ -101,10 +101,14 @@ export async function ociLayoutSource(
     return { blobs, variants: [manifest] };
   };
 
+  // Several entries may name one image by several tags, so they count as one when their digests agree.
   const entries = (await readJson(OCI_INDEX_FILE)).value as { manifests?: unknown };
   const listed = Array.isArray(entries.manifests) ? (entries.manifests as FoundDescriptor[]) : [];
-  if (listed.length !== 1) {
-    throw fail(`expected one manifest in ${OCI_INDEX_FILE}, found ${listed.length}`);
+  const digests = new Set(listed.map((entry) => String(entry.digest)));
+  if (digests.size !== 1) {
+    throw fail(
+      `expected ${OCI_INDEX_FILE} to list one image, found ${digests.size}: push an OCI layout with one image, or one whose index.json points at an image index`,
+    );
   }
   const top = listed[0] as FoundDescriptor;
   const topType = String(top.mediaType);

@@ -9,7 +9,7 @@ import {
   startRegistry,
 } from '@storepack/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage } from '../build-image.js';
+import { buildImage, buildMultiPlatformImage } from '../build-image.js';
 import { pushImage } from './push-image.js';
 
 const app = '/gnu/store/0c5hkdsrm6wdxj4k8c5ylqzlv2f1dn7s-app-1.0';
@@ -141,6 +141,31 @@ describe('pushImage', () => {
     }
   });
 
+  it('uploads through the session of a failed mount', async () => {
+    const other = await startRegistry();
+    try {
+      const result = await pushImage(archive, `${other.host}/team/app:1`, {
+        insecureRegistries: [other.host],
+        mountFrom: ['empty/repository'],
+      });
+      expect(result.blobs.map((blob) => blob.status)).toEqual(['pushed', 'pushed']);
+
+      // Each mount request opens an upload session (202), which the upload then uses.
+      const uploads = (await other.requests()).filter(isUpload);
+      const posts = uploads.filter((request) => request.method === 'POST');
+      expect(posts).toHaveLength(2);
+      for (const post of posts) {
+        expect(post.path).toContain('from=empty%2Frepository');
+        expect(post.status).toBe(202);
+      }
+      expect(
+        uploads.filter((request) => request.method === 'PUT' && request.status === 201),
+      ).toHaveLength(2);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('uploads a large blob in chunks', async () => {
     // A registry of its own, so that no blob is already known and mounted.
     const other = await startRegistry();
@@ -212,6 +237,51 @@ describe('pushImage', () => {
     const plain = await pushImage(archive, `${registry.host}/team/app:1`, insecure());
     const result = await pushImage(compressed, `${registry.host}/team/app:gz`, insecure());
     expect(result.manifestDigest).toBe(plain.manifestDigest);
+  });
+
+  it('pushes a multi-platform index after its manifests', async () => {
+    const folder = await mkdtemp(path.join(work, 'multi-'));
+    const layout = path.join(folder, 'layout');
+    const systems = ['x86_64-linux', 'aarch64-linux'];
+    await buildMultiPlatformImage(
+      systems.map((system) => ({ paths: [data], root, system, tags: ['multi:1', 'multi:latest'] })),
+      'oci',
+      { path: layout },
+    );
+    const reference = `${registry.host}/oci/multi:1`;
+
+    let result: Awaited<ReturnType<typeof pushImage>> | undefined;
+    const requests = await requestsDuring(async () => {
+      result = await pushImage(layout, reference, insecure());
+    });
+    expect(result?.manifestMediaType).toBe('application/vnd.oci.image.index.v1+json');
+    const manifestPuts = requests.filter(
+      (request) => request.method === 'PUT' && request.path.includes('/manifests/'),
+    );
+    expect(manifestPuts.map((request) => request.path.split('/manifests/')[1])).toEqual([
+      expect.stringMatching(/^sha256:/),
+      expect.stringMatching(/^sha256:/),
+      '1',
+    ]);
+    const { stdout } = await runCommand('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      `docker://${reference}`,
+    ]);
+    expect(JSON.parse(stdout).manifests).toHaveLength(2);
+  });
+
+  it('rejects an OCI layout of several images', async () => {
+    const layout = path.join(await mkdtemp(path.join(work, 'two-')), 'layout');
+    await buildImage({ paths: [data], root, format: 'oci', tags: ['one:1'] }, { path: layout });
+    await buildImage({ paths: [app], root, format: 'oci', tags: ['two:1'] }, { path: layout });
+    await expect(pushImage(layout, `${registry.host}/oci/two:1`, insecure())).rejects.toMatchObject(
+      {
+        code: 'UNSUPPORTED_IMAGE',
+        message: expect.stringContaining('expected index.json to list one image, found 2'),
+      },
+    );
   });
 
   it('rejects a reference without a registry host before reading the image', async () => {
