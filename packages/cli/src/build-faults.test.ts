@@ -149,17 +149,22 @@ describe('storepack build faults', () => {
   });
 
   it.each([
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const)('removes the partial file on %s', async (signal, status) => {
+    ['SIGINT', 130, 'docker-archive'],
+    ['SIGTERM', 143, 'docker-archive'],
+    ['SIGINT', 130, 'oci'],
+    ['SIGTERM', 143, 'oci-archive'],
+  ] as const)('%s exits %s and removes a partial %s', async (signal, status, format) => {
     const root = path.join(work, 'big-root');
     await mkdir(path.join(root, bigItem), { recursive: true });
-    await writeFile(path.join(root, bigItem, 'blob'), Buffer.alloc(512 * 1024 * 1024, 1));
+    const blob = path.join(root, bigItem, 'blob');
+    if (!(await readdir(path.dirname(blob))).includes('blob')) {
+      await writeFile(blob, Buffer.alloc(512 * 1024 * 1024, 1));
+    }
     const output = await mkdtemp(path.join(work, `${signal}-`));
 
     const child = spawn(
       process.execPath,
-      [bin, 'build', '--root', root, bigItem, '-o', path.join(output, 'big.tar')],
+      [bin, 'build', '--root', root, bigItem, '--format', format, '-o', path.join(output, 'big')],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },

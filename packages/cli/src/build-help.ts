@@ -6,8 +6,10 @@ with every item at its store path, as 'guix pack -f docker' does.
 
 Output:
   -o, --output PATH       write the image to PATH, or to standard output when PATH is '-'
-                          (default: docker-image-<basename of the first PATH>.tar, or
-                          oci-image-<basename> for an OCI layout)
+                          (default: docker-image-<basename of the first PATH>.tar;
+                          oci-image-<basename> for oci, oci-image-<basename>.tar for
+                          oci-archive); an existing OCI layout gets the new image beside
+                          the ones it holds, as skopeo copy does
       --format FORMAT     docker-archive (the format of 'docker save' and 'docker load'),
                           oci (an OCI image layout folder) or oci-archive (a tar of one);
                           default docker-archive
@@ -22,7 +24,9 @@ Image settings:
       --entrypoint CMD    the program to run: a path, or a JSON array such as
                           '["bin/hello","--greeting=hi"]'; a relative path is taken inside
                           the first PATH, as 'guix pack --entry-point' does
-      --cmd CMD           default arguments, a path or a JSON array as for --entrypoint
+      --cmd CMD           default arguments (the command itself when there is no
+                          --entrypoint), a string or a JSON array; unlike --entrypoint, a
+                          relative path is kept as given
   -e, --env NAME=VALUE    set a variable; may be repeated (default PATH: the bin/ folders of
                           the PATHs given)
       --workdir DIR       the working folder of the process, an absolute path

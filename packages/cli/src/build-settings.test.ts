@@ -74,6 +74,52 @@ describe('storepack build settings', () => {
     expect(config.ExposedPorts).toEqual({ '8080/tcp': {}, '53/udp': {} });
   });
 
+  it('keeps the last value of a variable', async () => {
+    const archive = path.join(work, 'env-twice.tar');
+    const run = await runStorepack([
+      'build',
+      fixture.root,
+      '-o',
+      archive,
+      '-e',
+      'A=1',
+      '-e',
+      'B=2',
+      '-e',
+      'A=3',
+    ]);
+    expect(run.status).toBe(0);
+    const { config } = await skopeoInspect(`docker-archive:${archive}`);
+    expect((config as { config: { Env: string[] } }).config.Env).toEqual([
+      `PATH=${fixture.root}/bin`,
+      'A=3',
+      'B=2',
+    ]);
+  });
+
+  it('nests extra folders given in any order', async () => {
+    const archive = path.join(work, 'nested-dirs.tar');
+    const run = await runStorepack([
+      'build',
+      fixture.root,
+      '-o',
+      archive,
+      '--extra-dir',
+      '/a/b:1777',
+      '--extra-dir',
+      '/a:700',
+      '--extra-dir',
+      '/bin',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const listing = await layerListing(archive);
+    expect(listing).toMatch(/^drwx------ .* a\/$/m);
+    expect(listing).toMatch(/^drwxrwxrwt .* a\/b\/$/m);
+    // A /bin folder asked for replaces the original's /bin link.
+    expect(listing).toMatch(/^drwxr-xr-x .* bin\/$/m);
+  });
+
   it('keeps a PATH given with --env', async () => {
     const archive = path.join(work, 'path.tar');
     expect(
@@ -144,11 +190,8 @@ describe.each(['oci', 'oci-archive'] as const)('storepack build --format %s', (f
 });
 
 describe('storepack build --format oci into an existing folder', () => {
-  it('replaces an earlier layout', async () => {
+  it('adds to an earlier layout', async () => {
     const output = path.join(work, 'again');
-    expect(
-      (await runStorepack(['build', fixture.root, '--format', 'oci', '-o', output])).status,
-    ).toBe(0);
     expect(
       (
         await runStorepack([
@@ -159,13 +202,64 @@ describe('storepack build --format oci into an existing folder', () => {
           '-o',
           output,
           '-t',
-          'hello:2',
+          'hello:1',
         ])
       ).status,
     ).toBe(0);
+    await runCommand('touch', [path.join(output, 'notes.txt')]);
+    const second = [
+      'build',
+      fixture.root,
+      '--format',
+      'oci',
+      '-o',
+      output,
+      '-t',
+      'hello:2',
+      '--entrypoint',
+      'bin/hello',
+    ];
+    expect((await runStorepack(second)).status).toBe(0);
+
     const { stdout } = await runCommand('cat', [path.join(output, 'index.json')]);
-    expect(stdout).toContain('"org.opencontainers.image.ref.name":"hello:2"');
+    const refNames = JSON.parse(stdout).manifests.map(
+      (entry: { annotations: Record<string, string> }) =>
+        entry.annotations['org.opencontainers.image.ref.name'],
+    );
+    expect(refNames).toEqual(['hello:1', 'hello:2']);
+    expect(await readdir(output)).toContain('notes.txt');
     expect((await readdir(work)).filter((name) => name.startsWith('.storepack-'))).toEqual([]);
+    const { bundle, cleanup } = await unpackWithUmoci(`oci:${output}:hello:2`);
+    try {
+      expect(await runInBundle(bundle)).toBe('hello from a store closure\n');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('replaces an entry with the same tag', async () => {
+    const output = path.join(work, 'retag');
+    for (const entrypoint of ['bin/hello', 'bin/jq']) {
+      const run = await runStorepack([
+        'build',
+        fixture.root,
+        '--format',
+        'oci',
+        '-o',
+        output,
+        '-t',
+        'hello:1',
+        '--entrypoint',
+        entrypoint,
+      ]);
+      expect(run.status).toBe(0);
+    }
+    const { stdout } = await runCommand('cat', [path.join(output, 'index.json')]);
+    expect(JSON.parse(stdout).manifests).toHaveLength(1);
+    const { config } = await skopeoInspect(`oci:${output}:hello:1`);
+    expect((config as { config: { Entrypoint: string[] } }).config.Entrypoint).toEqual([
+      `${fixture.root}/bin/jq`,
+    ]);
   });
 
   it('rejects a folder that is not a layout', async () => {

@@ -27,7 +27,18 @@ export function formatInspection(inspection: ImageInspection): string {
     lines.push(`Invalid: ${count} ${count === 1 ? 'issue' : 'issues'}`);
     lines.push(...inspection.issues.map(formatIssue));
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(escapeControls).join('\n')}\n`;
+}
+
+/**
+ * Writes control characters from the image, such as escape sequences or newlines in an env value,
+ * as `\x1b`-style escapes, so that an image cannot drive the terminal or forge output lines.
+ */
+function escapeControls(line: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point here.
+  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => {
+    return `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
 }
 
 /**

@@ -12,7 +12,7 @@ Turn Guix and Nix store items and their runtime closure into container images,
 with no Docker daemon, no root and no network.
 
 Commands:
-  build     write a docker-archive of store items and their closure
+  build     write an image of store items and their closure
   closure   print the runtime closure of store items, with sizes, as a tree or a graph
   inspect   print a summary of an image and check it
   push      send an image to a container registry

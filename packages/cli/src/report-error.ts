@@ -2,7 +2,13 @@ import { Interrupted } from './interruption.js';
 import { UsageError } from './usage-error.js';
 
 /** Codes of library errors that mean the command line asked for something invalid. */
-const usageErrorCodes = new Set(['INVALID_REFERENCE', 'UNKNOWN_SYSTEM', 'INVALID_OPTION']);
+const usageErrorCodes = new Set([
+  'INVALID_REFERENCE',
+  'UNKNOWN_SYSTEM',
+  'INVALID_OPTION',
+  // A layer source the flags described badly, such as two paths that clash.
+  'INVALID_SOURCE',
+]);
 
 /**
  * Writes an error to standard error as one line and returns the exit status: 2 for a usage error,
@@ -10,9 +16,12 @@ const usageErrorCodes = new Set(['INVALID_REFERENCE', 'UNKNOWN_SYSTEM', 'INVALID
  * standard output, as in `storepack build -o - | head -c 1000`, ends the run without a message.
  */
 export function reportError(error: unknown): number {
-  if (error instanceof Interrupted) {
-    process.stderr.write(`storepack: ${error.message}\n`);
-    return error.status;
+  // Node's stream pipeline wraps an abort's reason in an AbortError, as its cause.
+  const interruption =
+    error instanceof Error && error.cause instanceof Interrupted ? error.cause : error;
+  if (interruption instanceof Interrupted) {
+    process.stderr.write(`storepack: ${interruption.message}\n`);
+    return interruption.status;
   }
   if (hasCode(error, new Set(['EPIPE'])) || hasCause(error, 'EPIPE')) {
     return 1;

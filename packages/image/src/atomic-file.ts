@@ -4,6 +4,7 @@ import { lstat, open, readlink, realpath, rename, rm, stat } from 'node:fs/promi
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { ImageError } from './errors.js';
+import { asWriteError } from './write-error.js';
 
 /**
  * Writes a file through `write` under a temporary name in the target's folder and renames it to
@@ -100,16 +101,4 @@ async function openForWriting(target: string, file: string, flags: string): Prom
   } catch (error) {
     throw asWriteError(target, error);
   }
-}
-
-/**
- * Wraps a system error (one with a `syscall`) so that its message names the target rather than the
- * temporary file: `ENOENT: no such file or directory, open '…'` becomes `no such file or directory`.
- */
-function asWriteError(path: string, error: unknown): unknown {
-  if (error instanceof Error && 'syscall' in error) {
-    const cause = error.message.replace(/^E[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '');
-    return new ImageError('WRITE', `writing ${path}: ${cause}`, { path, cause: error });
-  }
-  return error;
 }

@@ -1,6 +1,5 @@
 import type { Writable } from 'node:stream';
 import { writeFileAtomically } from './atomic-file.js';
-import { writeFolderAtomically } from './atomic-folder.js';
 import {
   type ImageResult,
   type WriteOptions,
@@ -9,7 +8,8 @@ import {
 import { ImageError } from './errors.js';
 import { type ImageOptions, type ImagePlan, planImage } from './image-plan.js';
 import { writeOciArchive } from './oci-archive-writer.js';
-import { type OciImageResult, writeOciLayoutInto } from './oci-layout-writer.js';
+import { writeOciLayout } from './oci-layout-target.js';
+import type { OciImageResult } from './oci-layout-writer.js';
 
 /** Destination of an image: a file or folder, written under a temporary name and renamed, or an open stream. */
 export type ImageTarget = { path: string } | { stream: Writable };
@@ -68,12 +68,17 @@ export async function buildMultiPlatformImage(
   for (const options of images) {
     plans.push(await planImage(options));
   }
+  const tags = plans[0]?.repoTags ?? [];
+  if (format === 'oci-archive' && tags.length > 1) {
+    throw new ImageError(
+      'INVALID_OPTION',
+      `an oci-archive holds one reference, since podman load and skopeo read only one, but ${tags.length} tags were given: give one --tag, or use --format oci`,
+    );
+  }
 
   if (format === 'oci') {
     const path = (target as { path: string }).path;
-    const result = await writeFolderAtomically(path, (folder) =>
-      writeOciLayoutInto(plans, folder, writeOptions),
-    );
+    const result = await writeOciLayout(plans, path, writeOptions);
     return { format, ...result };
   }
   if (format === 'oci-archive') {

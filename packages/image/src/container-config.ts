@@ -28,7 +28,12 @@ export async function createContainerConfig(
     config.Cmd = settings.cmd;
   }
 
-  const env = [...(settings.env ?? [])];
+  // A variable given twice keeps its first place and its last value, as `docker run -e` does.
+  const byName = new Map<string, string>();
+  for (const variable of settings.env ?? []) {
+    byName.set(variable.slice(0, variable.indexOf('=')), variable);
+  }
+  const env = [...byName.values()];
   if (!env.some((variable) => variable.startsWith('PATH='))) {
     const binFolders: string[] = [];
     for (const item of items) {

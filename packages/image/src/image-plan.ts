@@ -114,17 +114,29 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
   const mainItem = items[0] as string;
   const closureItems = new Set(closure.items.map((item) => item.path));
 
+  const directories = sortParentsFirst(options.extraDirectories ?? []);
+  const symlinks = await resolveImageSymlinks(
+    options.symlinks,
+    mainItem,
+    closureItems,
+    closure.storeDir,
+    options.root,
+  );
+  // The original's /bin link gives way to a /bin folder the caller asked for.
+  const keptSymlinks =
+    options.symlinks === undefined
+      ? symlinks.filter((link) => !directories.some((directory) => directory.path === link.path))
+      : symlinks;
+  checkOutsideStore(
+    [...directories, ...keptSymlinks].map(({ path }) => path),
+    closure.storeDir,
+  );
+
   const source: LayerSource = {
     storeDir: closure.storeDir,
     storePaths: [...closureItems],
-    symlinks: await resolveImageSymlinks(
-      options.symlinks,
-      mainItem,
-      closureItems,
-      closure.storeDir,
-      options.root,
-    ),
-    directories: options.extraDirectories ?? [],
+    symlinks: keptSymlinks,
+    directories,
     mtime: Math.floor(created.getTime() / 1000),
     ...(options.root === undefined ? {} : { root: options.root }),
   };
@@ -140,4 +152,26 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
     annotations: options.annotations ?? {},
     layers: [{ source, layer }],
   };
+}
+
+/** Orders folders so that each comes after the folders above it, whatever order they were given in. */
+function sortParentsFirst<T extends { path: string }>(directories: T[]): T[] {
+  const depth = (path: string) => path.split('/').length;
+  return [...directories].sort((left, right) => depth(left.path) - depth(right.path));
+}
+
+/** Rejects extra folders and symlinks in the store folder, which holds only store items. */
+function checkOutsideStore(paths: string[], storeDir: string): void {
+  for (const path of paths) {
+    if (
+      path === storeDir ||
+      path.startsWith(`${storeDir}/`) ||
+      `${storeDir}/`.startsWith(`${path}/`)
+    ) {
+      throw new ImageError(
+        'INVALID_OPTION',
+        `invalid path ${path} in the image: it is or contains the store folder ${storeDir}, which holds only store items`,
+      );
+    }
+  }
 }

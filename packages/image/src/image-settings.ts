@@ -22,11 +22,19 @@ function invalid(flag: string, value: string, cause: string): ImageError {
   return new ImageError('INVALID_OPTION', `invalid ${flag} "${value.slice(0, 80)}": ${cause}`);
 }
 
-/** Parses `NAME=value`, as `--env`, `--label` and `--annotation` take it. */
+const keyValueExamples: Record<string, string> = {
+  '--env': 'LANG=C.UTF-8',
+  '--label': 'org.opencontainers.image.title=hello',
+  '--annotation': 'org.opencontainers.image.source=https://example.org/hello',
+  '--symlink': '/usr/bin/hello=bin/hello',
+};
+
+/** Parses `NAME=value`, as `--env`, `--label`, `--annotation` and `--symlink` take it. */
 export function parseKeyValue(flag: string, text: string): [string, string] {
   const equals = text.indexOf('=');
   if (equals <= 0) {
-    throw invalid(flag, text, 'expected NAME=VALUE, such as LANG=C.UTF-8');
+    const example = keyValueExamples[flag] ?? 'NAME=VALUE';
+    throw invalid(flag, text, `expected NAME=VALUE, such as ${example}`);
   }
   const name = text.slice(0, equals);
   if (/\s/.test(name)) {
@@ -66,7 +74,8 @@ export function parseCommand(flag: string, text: string): string[] {
   if (
     !Array.isArray(value) ||
     value.length === 0 ||
-    !value.every((part) => typeof part === 'string')
+    !value.every((part) => typeof part === 'string') ||
+    value[0] === ''
   ) {
     throw invalid(
       flag,
@@ -114,10 +123,12 @@ export function parseExtraDirectory(text: string): { path: string; mode: number 
 
 /** Parses `--created`: an RFC 3339 time such as 2024-05-01T12:00:00Z, or whole seconds since the epoch. */
 export function parseCreated(text: string): Date {
+  const rfc3339 =
+    /^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)$/.exec(text);
   const date = /^\d+$/.test(text)
     ? new Date(Number(text) * 1000)
-    : /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text)
-      ? new Date(text)
+    : rfc3339 !== null && isCalendarDate(rfc3339)
+      ? new Date(text.toUpperCase())
       : new Date(Number.NaN);
   if (Number.isNaN(date.getTime()) || date.getTime() > Date.UTC(9999, 11, 31, 23, 59, 59)) {
     throw invalid(
@@ -127,4 +138,25 @@ export function parseCreated(text: string): Date {
     );
   }
   return date;
+}
+
+/** Checks that the date and time fields name a real moment, so that February 30th is not March 1st. */
+function isCalendarDate(fields: RegExpExecArray): boolean {
+  const [year, month, day, hour, minute, second] = fields.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return (
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
+  );
 }

@@ -1,5 +1,5 @@
 export { writeFileAtomically } from './atomic-file.js';
-export { writeFolderAtomically } from './atomic-folder.js';
+export { createFolderAtomically } from './atomic-folder.js';
 export {
   type BuildResult,
   buildImage,
@@ -43,6 +43,7 @@ export { inspectImage } from './inspect-image.js';
 export type { Logger } from './logger.js';
 export { writeOciArchive } from './oci-archive-writer.js';
 export { type OciImageBlobs, writeOciImageBlobs } from './oci-image-blobs.js';
+export { writeOciLayout } from './oci-layout-target.js';
 export { type OciImageResult, writeOciLayoutInto } from './oci-layout-writer.js';
 export type { BlobStatus } from './registry/blob-upload.js';
 export {

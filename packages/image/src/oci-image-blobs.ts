@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -41,8 +42,13 @@ export async function writeOciImageBlobs(
   const layers: OciImageBlobs['layers'] = [];
   for (const [index, { layer }] of plan.layers.entries()) {
     options.signal?.throwIfAborted();
-    const temporary = join(folder, 'blobs', `.layer-${index}.partial`);
-    await writeStreamFile(temporary, layer.createStream(), options.signal);
+    const temporary = temporaryName(join(folder, 'blobs'), `layer-${index}`);
+    try {
+      await writeStreamFile(temporary, layer.createStream(), options.signal);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
     // An uncompressed layer's digest is its diff ID, which the layer computed as it streamed.
     const diffId = layer.diffId();
     await rename(temporary, join(folder, blobPath(diffId)));
@@ -80,8 +86,32 @@ export async function writeBlob(
   bytes: string,
 ): Promise<Descriptor> {
   const descriptor = createDescriptor(mediaType, bytes);
-  await writeFile(join(folder, blobPath(descriptor.digest)), bytes);
+  await writeFileAtomicallyIn(folder, blobPath(descriptor.digest), bytes);
   return descriptor;
+}
+
+/**
+ * Writes `bytes` to `folder/name` under a temporary name and renames it, so that a layout shared
+ * with other writers never shows a half-written file under its final name.
+ */
+export async function writeFileAtomicallyIn(
+  folder: string,
+  name: string,
+  bytes: string,
+): Promise<void> {
+  const target = join(folder, name);
+  const temporary = temporaryName(dirname(target), basename(target));
+  try {
+    await writeFile(temporary, bytes);
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+function temporaryName(folder: string, name: string): string {
+  return join(folder, `.${name}.${randomBytes(6).toString('hex')}.partial`);
 }
 
 async function writeStreamFile(

@@ -28,6 +28,9 @@ export interface OciBlobSource {
 /** Nested indexes followed below `index.json`, more than any multi-platform image needs. */
 const MAX_INDEX_DEPTH = 4;
 
+/** Index entries read in all, so that a small crafted layout cannot make the walk explode. */
+const MAX_INDEX_ENTRIES = 10_000;
+
 /**
  * Summarises and checks an OCI image layout: `oci-layout`, `index.json`, every index it names and
  * every image manifest, one summary each. Descriptors of other media types, such as artifacts, are
@@ -55,7 +58,15 @@ export async function readOciImage(
   } else {
     const parsed = parseDocument(index, OCI_INDEX_FILE);
     if (parsed.ok) {
-      const walk = { source, issues, manifests, ...(logger ? { logger } : {}) };
+      const walk: IndexWalk = {
+        source,
+        issues,
+        manifests,
+        summaries: new Map(),
+        indexes: new Set(),
+        entries: 0,
+        ...(logger ? { logger } : {}),
+      };
       await readIndex(parsed.value, OCI_INDEX_FILE, [], 0, walk);
     } else {
       issues.push(parsed.issue);
@@ -70,6 +81,12 @@ interface IndexWalk {
   source: OciBlobSource;
   issues: ValidationIssue[];
   manifests: ManifestSummary[];
+  /** The summary of each manifest read so far, so that one listed twice is summarised once. */
+  summaries: Map<Digest, ManifestSummary>;
+  /** Nested indexes read so far; each is followed once. */
+  indexes: Set<Digest>;
+  /** Index entries read so far, against MAX_INDEX_ENTRIES. */
+  entries: number;
   logger?: Logger;
 }
 
@@ -89,6 +106,14 @@ async function readIndex(
 
   for (const [position, value] of entries.entries()) {
     const where = locate(document, `manifests[${position}]`);
+    walk.entries += 1;
+    if (walk.entries > MAX_INDEX_ENTRIES) {
+      walk.issues.push({
+        path: where,
+        message: `expected at most ${MAX_INDEX_ENTRIES} index entries in the whole image, found more`,
+      });
+      return;
+    }
     const descriptor = asRecord(value);
     const digest = descriptor?.digest;
     const mediaType = descriptor?.mediaType;
@@ -99,17 +124,27 @@ async function readIndex(
     const names = typeof refName === 'string' ? [...references, refName] : references;
 
     if (isManifestMediaType(mediaType)) {
+      // A manifest listed again, such as under a second tag, adds its names to the one summary.
+      const seen = walk.summaries.get(digest);
+      if (seen !== undefined) {
+        seen.references = [...new Set([...seen.references, ...names])];
+        continue;
+      }
       const blob = await readDescribedBlob(descriptor ?? {}, digest, where, walk);
-      walk.manifests.push(
-        await readOciManifest(digest, blob, {
-          where,
-          references: names,
-          indexPlatform: descriptor?.platform,
-          source: walk.source,
-          issues: walk.issues,
-        }),
-      );
+      const summary = await readOciManifest(digest, blob, {
+        where,
+        references: names,
+        indexPlatform: descriptor?.platform,
+        source: walk.source,
+        issues: walk.issues,
+      });
+      walk.summaries.set(digest, summary);
+      walk.manifests.push(summary);
     } else if (isIndexMediaType(mediaType)) {
+      if (walk.indexes.has(digest)) {
+        continue;
+      }
+      walk.indexes.add(digest);
       if (depth >= MAX_INDEX_DEPTH) {
         walk.issues.push({
           path: where,

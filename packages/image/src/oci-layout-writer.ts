@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   Annotations,
@@ -15,7 +15,12 @@ import {
 import type { WriteOptions } from './docker-archive-writer.js';
 import { ImageError } from './errors.js';
 import type { ImagePlan } from './image-plan.js';
-import { type OciImageBlobs, writeBlob, writeOciImageBlobs } from './oci-image-blobs.js';
+import {
+  type OciImageBlobs,
+  writeBlob,
+  writeFileAtomicallyIn,
+  writeOciImageBlobs,
+} from './oci-image-blobs.js';
 
 /** Digests that identify an image written as an OCI layout. */
 export interface OciImageResult {
@@ -28,10 +33,11 @@ export interface OciImageResult {
 }
 
 /**
- * Writes `plans` into `folder`, which must exist and be empty, as an OCI image layout: the blobs
- * under `blobs/sha256/`, the `oci-layout` file and `index.json` with one entry per tag of the first
- * plan. One plan gives a plain image manifest. Several plans, one per platform, share their blobs
- * and are listed in an image index, which `index.json` points at, as multi-platform layouts are.
+ * Writes `plans` into `folder`, an empty folder or an OCI image layout: the blobs under
+ * `blobs/sha256/`, the `oci-layout` file and an entry in `index.json` for each tag of the first
+ * plan. Entries of an existing `index.json` with other ref names are kept. One plan gives a plain
+ * image manifest. Several plans, one per platform, share their blobs and are listed in an image
+ * index, which `index.json` points at, as multi-platform layouts are.
  */
 export async function writeOciLayoutInto(
   plans: ImagePlan | ImagePlan[],
@@ -61,10 +67,46 @@ export async function writeOciLayoutInto(
     ...target,
     annotations: { [Annotations.refName]: refName },
   }));
-  await writeFile(join(folder, OCI_INDEX_FILE), canonicalJson(createOciIndex(entries)));
-  await writeFile(join(folder, OCI_LAYOUT_FILE), canonicalJson(createOciLayout()));
+  const kept = (await existingEntries(folder)).filter(
+    (entry) => !refNames.includes(entry.annotations?.[Annotations.refName] ?? ''),
+  );
+  // index.json is replaced by a rename, so a reader sees the old index or the new one, never half.
+  await writeFileAtomicallyIn(
+    folder,
+    OCI_INDEX_FILE,
+    canonicalJson(createOciIndex([...kept, ...entries])),
+  );
+  await writeFileAtomicallyIn(folder, OCI_LAYOUT_FILE, canonicalJson(createOciLayout()));
 
   return { manifestDigest: target.digest, refNames, images };
+}
+
+/** Reads the entries of an existing `index.json` in `folder`; none when there is no such file. */
+async function existingEntries(folder: string): Promise<Descriptor[]> {
+  const text = await readFile(join(folder, OCI_INDEX_FILE), 'utf8').catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') {
+        return undefined;
+      }
+      throw error;
+    },
+  );
+  if (text === undefined) {
+    return [];
+  }
+  try {
+    const manifests = (JSON.parse(text) as { manifests?: unknown }).manifests;
+    if (!Array.isArray(manifests)) {
+      throw new Error('it has no "manifests" array');
+    }
+    return manifests as Descriptor[];
+  } catch (error) {
+    throw new ImageError(
+      'WRITE',
+      `updating ${join(folder, OCI_INDEX_FILE)}: not a valid OCI index: ${(error as Error).message}`,
+      { path: join(folder, OCI_INDEX_FILE) },
+    );
+  }
 }
 
 function checkDistinctPlatforms(plans: ImagePlan[]): void {
