@@ -182,6 +182,30 @@ describe('storepack inspect', () => {
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  it('escapes control characters from the image', async () => {
+    const image = path.join(work, 'controls.tar');
+    const build = await runStorepack([
+      'build',
+      '--root',
+      exampleStore,
+      exampleHello,
+      '-o',
+      image,
+      '--env',
+      'TITLE=\u001b]0;owned\u0007',
+      '--workdir',
+      '/srv\nValid: forged line',
+    ]);
+    expect(build.status).toBe(0);
+
+    const run = await runStorepack(['inspect', image]);
+    const text = run.stdout.toString();
+    expect(text).toContain('TITLE=\\x1b]0;owned\\x07');
+    expect(text).toContain('/srv\\x0aValid: forged line');
+    expect(text).not.toContain('\u001b');
+    expect(text.split('\n').filter((line) => line.startsWith('Valid:'))).toHaveLength(1);
+  });
+
   it('prints its help', async () => {
     const run = await runStorepack(['inspect', '--help']);
 

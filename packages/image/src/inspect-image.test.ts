@@ -581,3 +581,77 @@ async function tarOf(name: string, member: string): Promise<string> {
   await runCommand('tar', ['-cf', archive, '-C', folder, member]);
   return archive;
 }
+
+describe('inspectImage on crafted layouts', () => {
+  // Each case swaps a blob of a valid layout for something a layout may not hold.
+  it.each([
+    [
+      'a symlink to a file elsewhere',
+      async (blob: string) => symlink('/etc/hostname', blob),
+      /: a symbolic link: /,
+    ],
+    ['a FIFO', async (blob: string) => runCommand('mkfifo', [blob]), /: not a regular file: /],
+  ])('rejects a blob that is %s', async (_case, replace, message) => {
+    const { layout, manifest, blob } = await ociLayout(`crafted-${_case.length}`);
+    const layer = blob(manifest.layers[0].digest);
+    await rm(layer);
+    await replace(layer);
+
+    const failure = inspectImage(layout);
+    await expect(failure).rejects.toMatchObject({ name: 'ImageError', code: 'NOT_IMAGE' });
+    await expect(failure).rejects.toThrow(message);
+  });
+
+  it('rejects blobs linked out of the layout', async () => {
+    const { layout } = await ociLayout('blobs-elsewhere');
+    const elsewhere = path.join(work, 'blobs-elsewhere-moved');
+    await runCommand('mv', [path.join(layout, 'blobs'), elsewhere]);
+    await symlink(elsewhere, path.join(layout, 'blobs'));
+
+    await expect(inspectImage(layout)).rejects.toThrow(/a link out of the layout/);
+  });
+
+  it('reads each nested index once', async () => {
+    // Three levels of indexes, each listing the level below 30 times: 27,000 paths to one manifest.
+    const { layout } = await ociLayout('fan-out');
+    const index = JSON.parse(await readFile(path.join(layout, 'index.json'), 'utf8'));
+    let entry = index.manifests[0];
+    for (let level = 0; level < 3; level += 1) {
+      const text = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: Array.from({ length: 30 }, () => entry),
+      });
+      const digest = sha256(text);
+      await writeFile(path.join(layout, 'blobs', 'sha256', digest.slice(7)), text);
+      entry = {
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        digest,
+        size: Buffer.byteLength(text),
+      };
+    }
+    await writeFile(
+      path.join(layout, 'index.json'),
+      JSON.stringify({ ...index, manifests: [entry] }),
+    );
+
+    const inspection = await inspectImage(layout);
+    expect(inspection.issues).toEqual([]);
+    expect(inspection.manifests).toHaveLength(1);
+  });
+
+  it('summarises a manifest with two tags once', async () => {
+    const { layout } = await ociLayout('two-tags');
+    const index = JSON.parse(await readFile(path.join(layout, 'index.json'), 'utf8'));
+    const [entry] = index.manifests;
+    const retagged = { ...entry, annotations: { 'org.opencontainers.image.ref.name': '2.0' } };
+    await writeFile(
+      path.join(layout, 'index.json'),
+      JSON.stringify({ ...index, manifests: [entry, retagged] }),
+    );
+
+    const inspection = await inspectImage(layout);
+    expect(inspection.manifests).toHaveLength(1);
+    expect(inspection.manifests[0]?.references).toEqual(['1.0', '2.0']);
+  });
+});
