@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import {
+  buildAndPushImage,
   buildMultiPlatformImage,
   defaultOutputName,
   followToStorePath,
@@ -9,6 +10,7 @@ import { buildFlags, imageOptionsFromFlags } from './build-flags.js';
 import { buildHelp } from './build-help.js';
 import { withInterruption } from './interruption.js';
 import { platformGroups } from './platform-groups.js';
+import { formatPushResult } from './push-output.js';
 import { stderrLogger } from './stderr-logger.js';
 import { UsageError } from './usage-error.js';
 
@@ -39,6 +41,26 @@ export async function runBuild(args: string[]): Promise<number> {
     logger,
     ...(system === undefined ? {} : { system }),
   }));
+  if (values['insecure-registry'] !== undefined && values.push === undefined) {
+    throw new UsageError('build: --insecure-registry applies to --push only');
+  }
+  if (values.push !== undefined) {
+    if (values.output !== undefined) {
+      throw new UsageError(
+        'build: --push sends the image to a registry and writes no file: drop -o, or build to a file and run storepack push on it',
+      );
+    }
+    const reference = values.push;
+    const result = await withInterruption((signal) =>
+      buildAndPushImage(images, reference, {
+        insecureRegistries: values['insecure-registry'] ?? [],
+        logger,
+        signal,
+      }),
+    );
+    process.stdout.write(formatPushResult(result));
+    return 0;
+  }
   const target = outputTarget(
     values.output ?? defaultOutputName(await followToStorePath(firstPath), options.format),
   );

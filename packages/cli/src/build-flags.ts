@@ -29,6 +29,8 @@ export const buildFlags = {
   'extra-dir': { type: 'string', multiple: true },
   created: { type: 'string' },
   annotation: { type: 'string', multiple: true },
+  push: { type: 'string' },
+  'insecure-registry': { type: 'string', multiple: true },
   'closure-from': { type: 'string' },
   db: { type: 'string' },
   'store-dir': { type: 'string' },

@@ -15,6 +15,10 @@ Output:
                           default docker-archive
   -t, --tag NAME:TAG      name the image NAME:TAG; may be repeated
                           (default: <first word of the item's name>:<hash part>)
+      --push REFERENCE    send the image to a registry as REFERENCE, such as
+                          registry.example/team/hello:1, instead of writing a file; see
+                          'storepack push --help' for credentials
+      --insecure-registry HOST[:PORT]  reach HOST over plain HTTP for --push; may be repeated
       --system SYSTEM     the image's platform as a Guix or Nix system name, such as
                           x86_64-linux or aarch64-linux (default: this machine's); given
                           several times, each --system takes the PATHs after it and the OCI
@@ -68,4 +72,5 @@ Examples:
   storepack build --format oci -o hello-multi \\
     --system x86_64-linux /gnu/store/…-hello-2.12 --system aarch64-linux /gnu/store/…-hello-2.12
   storepack build --root ./copy --closure-from scan /nix/store/…-hello
+  storepack build ./result --entrypoint bin/hello --push registry.example/team/hello:2.12
 `;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { type PushResult, pushImage } from '@storepack/image';
+import { pushImage } from '@storepack/image';
 import { withInterruption } from './interruption.js';
+import { formatPushResult } from './push-output.js';
 import { stderrLogger } from './stderr-logger.js';
 import { UsageError } from './usage-error.js';
 
@@ -86,21 +87,10 @@ export async function runPush(args: string[]): Promise<number> {
       signal,
     }),
   );
-  process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result));
+  process.stdout.write(
+    values.json ? `${JSON.stringify(result, null, 2)}\n` : formatPushResult(result),
+  );
   return 0;
-}
-
-function formatResult(result: PushResult): string {
-  const count = (status: string) => result.blobs.filter((blob) => blob.status === status).length;
-  const uploaded = result.blobs
-    .filter((blob) => blob.status === 'pushed')
-    .reduce((sum, blob) => sum + blob.size, 0);
-  return [
-    `Pushed: ${result.reference}`,
-    `Digest: ${result.manifestDigest}`,
-    `Blobs: ${count('pushed')} pushed (${uploaded} bytes), ${count('skipped')} skipped, ${count('mounted')} mounted`,
-    '',
-  ].join('\n');
 }
 
 /** Parses `16M`, `512K` or `1048576` as bytes; raises a usage error for anything else. */

@@ -1,5 +1,6 @@
 export { writeFileAtomically } from './atomic-file.js';
 export { createFolderAtomically } from './atomic-folder.js';
+export { buildAndPushImage } from './build-and-push.js';
 export {
   type BuildResult,
   buildImage,
