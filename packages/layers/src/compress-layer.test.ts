@@ -89,7 +89,7 @@ describe('compressLayer', () => {
     expect(blob.subarray(0, 10).toString('hex')).toBe('1f8b0800000000000003');
   });
 
-  it('splits zstd blobs into frames of 8 MiB of tar', async () => {
+  it('splits zstd blobs into fixed-size frames', async () => {
     const layer = await prepareLayer(source());
     const compressed = compressLayer(layer, 'zstd', { zstdPool: pool });
     await writeFile(join(root, 'blob.zst'), await readAll(compressed.createStream()));

@@ -10,7 +10,7 @@ import { sharedZstdPool, ZSTD_LEVEL, type ZstdPool } from './zstd-pool.js';
 export const GZIP_LEVEL = 6;
 
 /** Bytes of tar in each zstd frame. Frames compress on separate cores and decompress as one stream. */
-export const ZSTD_FRAME_SIZE = 8 * 1024 * 1024;
+export const ZSTD_FRAME_SIZE = 4 * 1024 * 1024;
 
 /** Frames of one layer that compress at once, so that one large layer keeps two cores busy. */
 const FRAMES_IN_FLIGHT = 2;
@@ -143,7 +143,7 @@ async function* zstdChunks(tar: Readable, pool: ZstdPool): AsyncGenerator<Buffer
     inFlight.push(compressing);
   };
 
-  let frame = new Uint8Array(ZSTD_FRAME_SIZE);
+  let frame = pool.takeBuffer(ZSTD_FRAME_SIZE);
   let filled = 0;
   let total = 0;
   try {
@@ -157,7 +157,7 @@ async function* zstdChunks(tar: Readable, pool: ZstdPool): AsyncGenerator<Buffer
         offset += length;
         if (filled === ZSTD_FRAME_SIZE) {
           send(frame);
-          frame = new Uint8Array(ZSTD_FRAME_SIZE);
+          frame = pool.takeBuffer(ZSTD_FRAME_SIZE);
           filled = 0;
         }
         while (inFlight.length >= FRAMES_IN_FLIGHT) {

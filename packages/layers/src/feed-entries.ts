@@ -3,49 +3,27 @@ import { binaryNameHeader } from './binary-name-header.js';
 import { type LayerEntry, tarHeader } from './layer-entry.js';
 import { openFile, readWholeFile } from './read-file.js';
 
-/** Files up to this size are read whole, ahead of their turn, so that their reads overlap. */
-const PREFETCH_MAX_FILE_SIZE = 256 * 1024;
-
-/** Number of small files read ahead at once. With the size above, at most 8 MiB is held. */
-const PREFETCH_WINDOW = 32;
+/** Files up to this size are read whole, with synchronous calls, before their header goes out. */
+const WHOLE_FILE_MAX_SIZE = 256 * 1024;
 
 type Sink = ReturnType<Pack['entry']>;
 
 /**
- * Adds every entry to the pack in order, reading each file once, then finalises the pack. Small
- * files are read ahead, a few at a time, because each open, read and fstat call costs a thread
- * pool round trip. A read-ahead file's failure is raised when its turn comes.
+ * Adds every entry to the pack in order, reading each file once, then finalises the pack. A file
+ * is opened and checked before its header goes out, so that a file that changed fails first.
  */
 export async function feedEntries(
   pack: Pack,
   entries: readonly LayerEntry[],
   mtime: Date,
 ): Promise<void> {
-  const prefetched = new Map<number, Promise<Buffer>>();
-  let nextPrefetch = 0;
-
-  for (const [index, entry] of entries.entries()) {
-    nextPrefetch = Math.max(nextPrefetch, index);
-    while (prefetched.size < PREFETCH_WINDOW && nextPrefetch < entries.length) {
-      const upcoming = entries[nextPrefetch] as LayerEntry;
-      if (upcoming.type === 'file' && upcoming.size <= PREFETCH_MAX_FILE_SIZE) {
-        const loading = readWholeFile(upcoming);
-        // Awaited when the file's turn comes; this only keeps an early failure from being unhandled.
-        loading.catch(() => undefined);
-        prefetched.set(nextPrefetch, loading);
-      }
-      nextPrefetch += 1;
-    }
-
+  for (const entry of entries) {
     const header = tarHeader(entry, mtime);
     const extended = binaryNameHeader(entry, mtime);
-    const loading = prefetched.get(index);
-    if (loading !== undefined) {
-      prefetched.delete(index);
-      const content = await loading;
+    if (entry.type === 'file' && entry.size <= WHOLE_FILE_MAX_SIZE) {
+      const content = readWholeFile(entry);
       await writeEntry(pack, header, extended, (write) => write(content));
     } else if (entry.type === 'file') {
-      // The file is opened and checked before its header goes out.
       const file = await openFile(entry);
       try {
         await writeEntry(pack, header, extended, (write) => file.copyTo(write));

@@ -1,4 +1,14 @@
-import { close, constants, fstat, open, read } from 'node:fs';
+import {
+  close,
+  closeSync,
+  constants,
+  fstat,
+  fstatSync,
+  open,
+  openSync,
+  read,
+  readSync,
+} from 'node:fs';
 import { promisify } from 'node:util';
 import { displayName, type EntryName } from './entry-name.js';
 import { LayerError, readError } from './errors.js';
@@ -22,15 +32,18 @@ export interface RecordedFile {
  * Reads a recorded file whole in one pass and checks it: end-of-file must come exactly at the
  * recorded size, and fstat after reading must give a regular file of that size. Throws READ when
  * the file cannot be opened or read, CHANGED_WHILE_READING when it differs from the record.
+ *
+ * The calls are synchronous: for a small file a thread pool round trip per call costs more than
+ * the call itself, so that thousands of small files stream several times faster this way.
  */
-export async function readWholeFile(file: RecordedFile): Promise<Buffer> {
-  const fd = await openRecordedFile(file);
+export function readWholeFile(file: RecordedFile): Buffer {
+  const fd = openRecordedFileSync(file);
   try {
     // One byte more than recorded, so that a file that grew shows in the same read.
     const buffer = Buffer.allocUnsafe(file.size + 1);
     let length = 0;
     while (length < buffer.length) {
-      const bytesRead = await readAt(fd, file, buffer, length, buffer.length - length);
+      const bytesRead = readAtSync(fd, file, buffer, length, buffer.length - length);
       if (bytesRead === 0) {
         break;
       }
@@ -42,10 +55,10 @@ export async function readWholeFile(file: RecordedFile): Promise<Buffer> {
     if (length > file.size) {
       throw changedError(file, `more than the ${file.size} bytes recorded`);
     }
-    await checkStats(fd, file);
+    checkStatsSync(fd, file);
     return buffer.subarray(0, file.size);
   } finally {
-    await closeAsync(fd);
+    closeSync(fd);
   }
 }
 
@@ -103,6 +116,54 @@ async function copyFile(
 
   if (lastChunk !== undefined) {
     await write(lastChunk);
+  }
+}
+
+/** Opens a file like `openRecordedFile`, synchronously. */
+function openRecordedFileSync(file: RecordedFile): number {
+  try {
+    return openSync(
+      file.diskPath,
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw changedError(file, 'no longer a regular file');
+    }
+    throw readError(displayName(file.diskPath), error);
+  }
+}
+
+/** Reads like `readAt`, synchronously. */
+function readAtSync(
+  fd: number,
+  file: RecordedFile,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+): number {
+  try {
+    return readSync(fd, buffer, offset, length, offset);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR') {
+      throw changedError(file, 'no longer a regular file');
+    }
+    throw readError(displayName(file.diskPath), error);
+  }
+}
+
+function checkStatsSync(fd: number, file: RecordedFile): void {
+  let stats: ReturnType<typeof fstatSync>;
+  try {
+    stats = fstatSync(fd);
+  } catch (error) {
+    throw readError(displayName(file.diskPath), error);
+  }
+  if (!stats.isFile()) {
+    throw changedError(file, 'no longer a regular file');
+  }
+  if (stats.size !== file.size) {
+    throw changedError(file, `${stats.size} bytes, ${file.size} recorded`);
   }
 }
 

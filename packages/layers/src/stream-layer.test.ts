@@ -75,7 +75,7 @@ describe('streaming a layer', () => {
     stream.destroy();
   });
 
-  // Files up to 256 KiB are read ahead whole, and larger ones stream in chunks. Both paths must check.
+  // Files up to 256 KiB are read whole, and larger ones stream in chunks. Both paths must check.
   describe.each([
     ['a small file', 17],
     ['a large file', 1024 * 1024 + 5],

@@ -1,5 +1,6 @@
 import type { BigIntStats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { decodeName, displayName, type EntryName, joinName } from './entry-name.js';
 import { LayerError, readError } from './errors.js';
 import { DIRECTORY_MODE, type LayerEntry, storeFileMode } from './layer-entry.js';
@@ -36,9 +37,12 @@ async function addPath(
   }
 
   if (stats.isSymbolicLink()) {
-    const target = await readlink(diskPath, { encoding: 'buffer' }).catch((error: unknown) => {
+    let target: Buffer;
+    try {
+      target = readlinkSync(diskPath, { encoding: 'buffer' });
+    } catch (error) {
       throw readError(displayName(diskPath), error);
-    });
+    }
     state.entries.push({ type: 'symlink', name, target: decodeName(target) });
     return;
   }
@@ -67,23 +71,29 @@ async function addPath(
   state.entries.push({ type: 'file', name, mode, size: Number(stats.size), diskPath });
 }
 
-/** Lists a folder's children sorted by the bytes of their names, with their lstat results. */
+/**
+ * Lists a folder's children sorted by the bytes of their names, with their lstat results. The
+ * calls here and for symlinks are synchronous, because with thousands of small calls a thread pool
+ * round trip each costs more than the calls themselves.
+ */
 async function readChildren(diskPath: EntryName) {
-  const rawNames = await readdir(diskPath, { encoding: 'buffer' }).catch((error: unknown) => {
+  let rawNames: Buffer[];
+  try {
+    rawNames = readdirSync(diskPath, { encoding: 'buffer' });
+  } catch (error) {
     throw readError(displayName(diskPath), error);
-  });
+  }
   rawNames.sort(Buffer.compare);
 
-  return Promise.all(
-    rawNames.map(async (raw) => {
-      const name = decodeName(raw);
-      const childPath = joinName(diskPath, name);
-      const stats = await lstat(childPath, { bigint: true }).catch((error: unknown) => {
-        throw readError(displayName(childPath), error);
-      });
-      return { name, diskPath: childPath, stats };
-    }),
-  );
+  return rawNames.map((raw) => {
+    const name = decodeName(raw);
+    const childPath = joinName(diskPath, name);
+    try {
+      return { name, diskPath: childPath, stats: lstatSync(childPath, { bigint: true }) };
+    } catch (error) {
+      throw readError(displayName(childPath), error);
+    }
+  });
 }
 
 function fileType(stats: BigIntStats): string {

@@ -22,7 +22,8 @@ const WORKER_SOURCE = `
   parentPort.on('message', ({ id, input, level }) => {
     try {
       const output = zstd.compress(input, level);
-      parentPort.postMessage({ id, output }, [output.buffer]);
+      // The input goes back too, so that the pool can fill it with the next frame.
+      parentPort.postMessage({ id, output, input }, [output.buffer, input.buffer]);
     } catch (error) {
       parentPort.postMessage({ id, error: String((error && error.message) || error) });
     }
@@ -51,6 +52,7 @@ export class ZstdPool {
   readonly #size: number;
   readonly #workers: PoolWorker[] = [];
   readonly #queue: Job[] = [];
+  readonly #spareBuffers: ArrayBuffer[] = [];
   #nextId = 0;
   #busy = 0;
   #peakBusy = 0;
@@ -63,6 +65,18 @@ export class ZstdPool {
   /** Maximum number of frames that compressed at the same time so far. */
   get peakBusy(): number {
     return this.#peakBusy;
+  }
+
+  /**
+   * Returns a buffer of `size` bytes to fill with a frame, reusing the buffer of a frame already
+   * compressed when one of that size is free, so that frames do not pile up as garbage.
+   */
+  takeBuffer(size: number): Uint8Array {
+    const index = this.#spareBuffers.findIndex((buffer) => buffer.byteLength === size);
+    if (index === -1) {
+      return new Uint8Array(size);
+    }
+    return new Uint8Array(this.#spareBuffers.splice(index, 1)[0] as ArrayBuffer);
   }
 
   /** Compresses `input` into one zstd frame. The buffer is moved to a worker and unusable after. */
@@ -108,21 +122,27 @@ export class ZstdPool {
     const entry: PoolWorker = { worker, job: undefined };
     worker.unref();
 
-    worker.on('message', (message: { id: number; output?: Uint8Array; error?: string }) => {
-      const job = entry.job;
-      entry.job = undefined;
-      this.#busy -= 1;
-      worker.unref();
-      if (job !== undefined) {
-        if (message.output !== undefined) {
-          const { buffer, byteOffset, byteLength } = message.output;
-          job.resolve(Buffer.from(buffer, byteOffset, byteLength));
-        } else {
-          job.reject(compressionError(message.error ?? 'unknown error'));
+    worker.on(
+      'message',
+      (message: { id: number; output?: Uint8Array; input?: Uint8Array; error?: string }) => {
+        const job = entry.job;
+        entry.job = undefined;
+        this.#busy -= 1;
+        worker.unref();
+        if (message.input !== undefined && this.#spareBuffers.length < this.#size * 2) {
+          this.#spareBuffers.push(message.input.buffer as ArrayBuffer);
         }
-      }
-      this.#dispatch();
-    });
+        if (job !== undefined) {
+          if (message.output !== undefined) {
+            const { buffer, byteOffset, byteLength } = message.output;
+            job.resolve(Buffer.from(buffer, byteOffset, byteLength));
+          } else {
+            job.reject(compressionError(message.error ?? 'unknown error'));
+          }
+        }
+        this.#dispatch();
+      },
+    );
 
     const fail = (cause: unknown) => {
       const index = this.#workers.indexOf(entry);
