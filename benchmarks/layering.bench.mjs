@@ -1,7 +1,7 @@
 // Layering benchmark: how many bytes each layer planner makes an image re-upload after a change.
-//   1. For a closure and the same closure after one mid-level item changed (it and every item that
-//      refers to it, directly or not, get new store paths), the bytes in the second image's layers
-//      that the first image does not have. A layer is known by its set of store paths, and its
+//   1. For a closure and the same closure after one mid-level item changed, the bytes in the
+//      second image's layers that the first image does not have. The changed item and every item
+//      that refers to it, directly or not, get new store paths. A layer is known by its set of store paths, and its
 //      bytes are the NAR sizes of its items. Reported for one mid-level item and as the mean over
 //      every mid-level item (one with references and referrers), with the popularity planner as
 //      the baseline.
@@ -117,7 +117,7 @@ function reportChange(name, closure) {
   );
 }
 
-/** A closure whose root refers to all but every tenth of the first root's references. */
+/** Builds a closure whose root refers to all but every tenth of the first root's references. */
 function siblingClosure(closure) {
   const byPath = new Map(closure.items.map((item) => [item.path, item]));
   const root = byPath.get(closure.roots[0]);
@@ -160,7 +160,7 @@ function reportSharing(name, closure) {
   }
 }
 
-/** A layered random graph: items refer to a few items below them, popular low items more often. */
+/** Generates a random graph: items refer to a few items below them, popular low items more often. */
 function generatedClosure(count, seed) {
   let state = seed;
   const random = () => {
