@@ -23,8 +23,9 @@ export interface BuildLayerOptions {
 }
 
 /**
- * Computes the cache key of a layer: a hash of its store folder, store paths, extra symlinks,
- * mtime, the folder it reads from, the tar format version and the compressor with its settings.
+ * Computes the cache key of a layer: a hash of its store folder, store paths, extra symlinks and
+ * folders, mtime, the folder it reads from, the tar format version and the compressor with its
+ * settings.
  * File contents are not part of it, because a store path's contents never change once valid.
  */
 export function layerCacheKey(source: LayerSource, compression: LayerCompression): string {
@@ -33,6 +34,7 @@ export function layerCacheKey(source: LayerSource, compression: LayerCompression
     storeDir: source.storeDir,
     storePaths: [...source.storePaths].sort(),
     symlinks: (source.symlinks ?? []).map(({ path, target }) => ({ path, target })),
+    directories: (source.directories ?? []).map(({ path, mode }) => ({ path, mode })),
     mtime: source.mtime ?? 1,
     root: source.root === undefined ? null : resolve(source.root),
     compression,

@@ -19,7 +19,7 @@ export {
   LayerCache,
   type LayerCacheOptions,
 } from './layer-cache.js';
-export type { LayerSource, LayerSymlink } from './layer-source.js';
+export type { LayerDirectory, LayerSource, LayerSymlink } from './layer-source.js';
 export type { Logger } from './logger.js';
 export {
   DEFAULT_MAX_LAYERS,
