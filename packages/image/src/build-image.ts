@@ -64,6 +64,13 @@ export async function buildMultiPlatformImage(
     );
   }
 
+  if (format === 'docker-archive' && images.some((options) => options.compression === 'zstd')) {
+    throw new ImageError(
+      'INVALID_OPTION',
+      'a docker-archive takes uncompressed or gzip layers, since docker load reads no zstd: use --compress gzip, or --format oci',
+    );
+  }
+
   const plans: ImagePlan[] = [];
   for (const options of images) {
     plans.push(await planImage(options));

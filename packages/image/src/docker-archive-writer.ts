@@ -44,9 +44,13 @@ export async function writeDockerArchive(
   try {
     const layers: ImageResult['layers'] = [];
     let parent: string | undefined;
-    for (const { source, layer } of plan.layers) {
+    for (const layer of plan.layers) {
       const id = computeDigest(
-        canonicalJson({ parent, source: { ...source, root: undefined } }),
+        canonicalJson({
+          parent,
+          compression: layer.compression,
+          source: { ...layer.source, root: undefined },
+        }),
       ).slice(7);
       const legacy: LegacyLayerJson = {
         id,

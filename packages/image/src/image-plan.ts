@@ -7,17 +7,26 @@ import {
 import {
   type ContainerConfig,
   hostSystem,
+  type LayerCompression,
   type Platform,
   parseRepoTag,
   platformFromSystem,
 } from '@storepack/image-spec';
-import { type LayerSource, type PreparedLayer, prepareLayer } from '@storepack/layers';
+import {
+  DEFAULT_MAX_LAYERS,
+  DEFAULT_PLANNER,
+  defaultCacheDir,
+  type PlannerName,
+} from '@storepack/layers';
 import { createContainerConfig } from './container-config.js';
 import { defaultRepoTag } from './default-names.js';
 import { ImageError } from './errors.js';
 import { followToStorePath } from './follow-to-store-path.js';
+import type { ImageLayer } from './image-layer.js';
+import { makeImageLayers } from './image-layers.js';
 import type { ContainerSettings, SymlinkSpec } from './image-settings.js';
 import { resolveImageSymlinks } from './image-symlinks.js';
+import { planLayerSources } from './layer-sources.js';
 import type { Logger } from './logger.js';
 
 /** The creation time the original gives an image when `SOURCE_DATE_EPOCH` is not set. */
@@ -52,13 +61,18 @@ export interface ImageOptions {
   extraDirectories?: { path: string; mode: number }[];
   /** Annotations of an OCI manifest, such as `org.opencontainers.image.source`. */
   annotations?: Record<string, string>;
+  /** How the closure is split into layers: `single`, `popularity` or `churn` (the default). */
+  planner?: PlannerName;
+  /** Most layers the image may have; 100 by default, since runtimes fail past about 125. */
+  maxLayers?: number;
+  /** Compression of the layer blobs; none by default. */
+  compression?: LayerCompression;
+  /**
+   * The layer cache folder, or false for none. By default compressed layers are cached under the
+   * user's cache folder and uncompressed ones stream from the store without a cache.
+   */
+  cache?: string | false;
   logger?: Logger;
-}
-
-/** One layer of a planned image: its source and its prepared, not yet streamed, tar. */
-export interface PlannedLayer {
-  source: LayerSource;
-  layer: PreparedLayer;
 }
 
 /** An image whose closure, platform, tags, settings and layers are settled, ready for a writer. */
@@ -70,7 +84,7 @@ export interface ImagePlan {
   /** The `config` member of the image config. */
   container: ContainerConfig;
   annotations: Record<string, string>;
-  layers: PlannedLayer[];
+  layers: ImageLayer[];
 }
 
 /**
@@ -132,16 +146,25 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
     closure.storeDir,
   );
 
-  const source: LayerSource = {
-    storeDir: closure.storeDir,
-    storePaths: [...closureItems],
+  const container = await createContainerConfig(options.container ?? {}, items, options.root);
+  const sources = planLayerSources(closure, {
+    planner: options.planner ?? DEFAULT_PLANNER,
+    maxLayers: options.maxLayers ?? DEFAULT_MAX_LAYERS,
     symlinks: keptSymlinks,
     directories,
     mtime: Math.floor(created.getTime() / 1000),
-    ...(options.root === undefined ? {} : { root: options.root }),
-  };
-  const container = await createContainerConfig(options.container ?? {}, items, options.root);
-  const layer = await prepareLayer(source, options.logger ? { logger: options.logger } : undefined);
+    root: options.root,
+  });
+  const compression = options.compression ?? 'none';
+  const cacheDir =
+    options.cache === false
+      ? undefined
+      : (options.cache ?? (compression === 'none' ? undefined : defaultCacheDir()));
+  const layers = await makeImageLayers(sources, {
+    compression,
+    cacheDir,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
 
   return {
     closure,
@@ -150,7 +173,7 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
     repoTags: explicitTags.length > 0 ? explicitTags : [defaultRepoTag(mainItem)],
     container,
     annotations: options.annotations ?? {},
-    layers: [{ source, layer }],
+    layers,
   };
 }
 

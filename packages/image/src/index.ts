@@ -1,3 +1,9 @@
+export {
+  DEFAULT_MAX_LAYERS,
+  DEFAULT_PLANNER,
+  PLANNER_NAMES,
+  type PlannerName,
+} from '@storepack/layers';
 export { writeFileAtomically } from './atomic-file.js';
 export { createFolderAtomically } from './atomic-folder.js';
 export { buildAndPushImage } from './build-and-push.js';
@@ -23,11 +29,12 @@ export type {
   LayerSummary,
   ManifestSummary,
 } from './image-inspection.js';
+export { cachedLayer, type ImageLayer, streamedLayer } from './image-layer.js';
+export { type LayerBlobOptions, makeImageLayers } from './image-layers.js';
 export {
   DEFAULT_CREATED,
   type ImageOptions,
   type ImagePlan,
-  type PlannedLayer,
   planImage,
 } from './image-plan.js';
 export {
@@ -41,6 +48,7 @@ export {
   type SymlinkSpec,
 } from './image-settings.js';
 export { inspectImage } from './inspect-image.js';
+export { type LayerSourceOptions, planLayerSources } from './layer-sources.js';
 export type { Logger } from './logger.js';
 export { writeOciArchive } from './oci-archive-writer.js';
 export { type OciImageBlobs, writeOciImageBlobs } from './oci-image-blobs.js';

@@ -11,6 +11,8 @@ import {
   createOciManifest,
   type Descriptor,
   type Digest,
+  type LayerCompression,
+  layerMediaType,
   MediaTypes,
   type Platform,
 } from '@storepack/image-spec';
@@ -25,7 +27,7 @@ export interface OciImageBlobs {
   manifest: Descriptor;
   /** Digest of the config blob, the image ID that podman reports. */
   configDigest: Digest;
-  layers: { digest: Digest; size: number; diffId: Digest }[];
+  layers: { digest: Digest; size: number; diffId: Digest; compression: LayerCompression }[];
 }
 
 /**
@@ -40,7 +42,7 @@ export async function writeOciImageBlobs(
   await mkdir(join(folder, 'blobs', 'sha256'), { recursive: true });
 
   const layers: OciImageBlobs['layers'] = [];
-  for (const [index, { layer }] of plan.layers.entries()) {
+  for (const [index, layer] of plan.layers.entries()) {
     options.signal?.throwIfAborted();
     const temporary = temporaryName(join(folder, 'blobs'), `layer-${index}`);
     try {
@@ -49,10 +51,14 @@ export async function writeOciImageBlobs(
       await rm(temporary, { force: true });
       throw error;
     }
-    // An uncompressed layer's digest is its diff ID, which the layer computed as it streamed.
-    const diffId = layer.diffId();
-    await rename(temporary, join(folder, blobPath(diffId)));
-    layers.push({ digest: diffId, size: layer.size, diffId });
+    const digest = layer.digest();
+    await rename(temporary, join(folder, blobPath(digest)));
+    layers.push({
+      digest,
+      size: layer.size,
+      diffId: layer.diffId(),
+      compression: layer.compression,
+    });
   }
 
   const config = imageConfigBytes(
@@ -63,7 +69,11 @@ export async function writeOciImageBlobs(
   const manifest = canonicalJson(
     createOciManifest({
       config: configDescriptor,
-      layers: layers.map(({ digest, size }) => ({ mediaType: MediaTypes.ociLayer, digest, size })),
+      layers: layers.map(({ digest, size, compression }) => ({
+        mediaType: layerMediaType(compression, 'oci'),
+        digest,
+        size,
+      })),
       annotations: plan.annotations,
     }),
   );

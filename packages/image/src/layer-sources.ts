@@ -1,0 +1,57 @@
+import type { Closure } from '@storepack/closure';
+import {
+  type LayerDirectory,
+  type LayerSource,
+  type LayerSymlink,
+  type PlannerName,
+  planLayers,
+} from '@storepack/layers';
+
+/** How the closure is split into layers, and what the image adds outside the store. */
+export interface LayerSourceOptions {
+  planner: PlannerName;
+  maxLayers: number;
+  symlinks: LayerSymlink[];
+  directories: LayerDirectory[];
+  /** Modification time of every entry, in seconds since the epoch. */
+  mtime: number;
+  root: string | undefined;
+}
+
+/**
+ * Splits the closure into layer sources with the planner. With `single`, the one layer also holds
+ * the symlinks and extra folders, as the original does. With any other planner they go in a last
+ * layer of their own, so that changing them leaves the store layers, and their cached blobs, as
+ * they were; that layer counts towards `maxLayers`.
+ */
+export function planLayerSources(closure: Closure, options: LayerSourceOptions): LayerSource[] {
+  const common = {
+    storeDir: closure.storeDir,
+    mtime: options.mtime,
+    ...(options.root === undefined ? {} : { root: options.root }),
+  };
+  const extras = options.symlinks.length > 0 || options.directories.length > 0;
+
+  if (options.planner === 'single') {
+    const storePaths = closure.items.map((item) => item.path);
+    return [
+      { ...common, storePaths, symlinks: options.symlinks, directories: options.directories },
+    ];
+  }
+
+  const storeLayerLimit = extras ? Math.max(1, options.maxLayers - 1) : options.maxLayers;
+  const plan = planLayers(
+    { items: closure.items, roots: closure.roots },
+    { planner: options.planner, maxLayers: storeLayerLimit },
+  );
+  const sources: LayerSource[] = plan.map((storePaths) => ({ ...common, storePaths }));
+  if (extras) {
+    sources.push({
+      ...common,
+      storePaths: [],
+      symlinks: options.symlinks,
+      directories: options.directories,
+    });
+  }
+  return sources;
+}
