@@ -2,6 +2,8 @@ import type { ParseArgsConfig } from 'node:util';
 import {
   type ImageOptions,
   type OutputFormat,
+  PLANNER_NAMES,
+  type PlannerName,
   parseCommand,
   parseCreated,
   parseExposedPort,
@@ -9,6 +11,7 @@ import {
   parseKeyValue,
   parseSymlink,
 } from '@storepack/image';
+import type { LayerCompression } from '@storepack/image-spec';
 import { sourceDateEpoch } from './source-date-epoch.js';
 import { UsageError } from './usage-error.js';
 
@@ -30,6 +33,11 @@ export const buildFlags = {
   created: { type: 'string' },
   annotation: { type: 'string', multiple: true },
   push: { type: 'string' },
+  layers: { type: 'string' },
+  'max-layers': { type: 'string' },
+  compress: { type: 'string' },
+  cache: { type: 'string' },
+  'no-cache': { type: 'boolean' },
   'insecure-registry': { type: 'string', multiple: true },
   'closure-from': { type: 'string' },
   db: { type: 'string' },
@@ -72,6 +80,30 @@ export function imageOptionsFromFlags(
     );
   }
 
+  const planner = values.layers ?? 'churn';
+  if (!(PLANNER_NAMES as readonly string[]).includes(planner)) {
+    throw new UsageError(
+      `build: invalid --layers "${planner}": expected ${PLANNER_NAMES.join(', ')}`,
+    );
+  }
+  const maxLayers = values['max-layers'] === undefined ? undefined : Number(values['max-layers']);
+  if (
+    maxLayers !== undefined &&
+    !(Number.isSafeInteger(maxLayers) && maxLayers >= 1 && maxLayers <= 125)
+  ) {
+    throw new UsageError(
+      `build: invalid --max-layers "${values['max-layers']}": expected a whole number from 1 to 125, such as 100`,
+    );
+  }
+  const compression = values.compress ?? 'none';
+  if (!['none', 'gzip', 'zstd'].includes(compression)) {
+    throw new UsageError(`build: invalid --compress "${compression}": expected none, gzip or zstd`);
+  }
+  if (values.cache !== undefined && values['no-cache']) {
+    throw new UsageError('build: --cache and --no-cache contradict each other: give one');
+  }
+  const cache = values['no-cache'] ? false : values.cache;
+
   const created =
     values.created === undefined
       ? sourceDateEpoch(process.env.SOURCE_DATE_EPOCH)
@@ -86,6 +118,10 @@ export function imageOptionsFromFlags(
   return {
     paths,
     format,
+    planner: planner as PlannerName,
+    compression: compression as LayerCompression,
+    ...(maxLayers === undefined ? {} : { maxLayers }),
+    ...(cache === undefined ? {} : { cache }),
     closureFrom,
     container: {
       ...(values.entrypoint === undefined

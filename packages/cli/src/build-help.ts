@@ -1,8 +1,8 @@
 /** Help text of `storepack build`. */
 export const buildHelp = `Usage: storepack build [OPTION]... PATH...
 
-Write a container image of the store items PATH... and their runtime closure: one layer
-with every item at its store path, as 'guix pack -f docker' does.
+Write a container image of the store items PATH... and their runtime closure, every item
+at its store path, split into layers by --layers.
 
 Output:
   -o, --output PATH       write the image to PATH, or to standard output when PATH is '-'
@@ -23,6 +23,19 @@ Output:
                           x86_64-linux or aarch64-linux (default: this machine's); given
                           several times, each --system takes the PATHs after it and the OCI
                           formats write one index with a manifest per platform
+
+Layers:
+      --layers PLANNER    how the closure is split into layers: churn (default: groups
+                          items so that a changed item re-uploads few bytes), popularity
+                          (Nix's, by how many items refer to each) or single (one layer, as
+                          the original guix pack does)
+      --max-layers N      at most N layers, from 1 to 125 (default 100; runtimes fail past
+                          about 125); symlinks and extra folders take a layer of their own
+      --compress ALGO     none (default), gzip or zstd; a docker-archive takes none or gzip
+      --cache DIR         keep layer blobs in DIR and reuse them when the same store paths
+                          come again, without reading the store (default: compressed layers
+                          are kept in $XDG_CACHE_HOME/storepack/layers)
+      --no-cache          build every layer from the store and keep none
 
 Image settings:
       --entrypoint CMD    the program to run: a path, or a JSON array such as
