@@ -107,7 +107,7 @@ describe('storepack build tags and paths', () => {
     ]);
     const { stdout } = await runCommand('sh', [
       '-c',
-      `tar -xOf "$1" --wildcards '*/layer.tar' | tar -tvf - bin`,
+      `tar -xOf "$1" --wildcards '*/layer.tar' | tar -itvf - bin`,
       'sh',
       archive,
     ]);

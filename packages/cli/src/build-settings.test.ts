@@ -26,7 +26,7 @@ afterAll(async () => {
 async function layerListing(archive: string): Promise<string> {
   const { stdout } = await runCommand('sh', [
     '-c',
-    `tar -xOf "$1" --wildcards '*/layer.tar' | tar -tvf -`,
+    `tar -xOf "$1" --wildcards '*/layer.tar' | tar -itvf -`,
     'sh',
     archive,
   ]);

@@ -25,6 +25,8 @@ beforeAll(async () => {
     'x86_64-linux',
     '--tag',
     'hello:2.12',
+    '--layers',
+    'single',
     exampleHello,
     '-o',
     archive,

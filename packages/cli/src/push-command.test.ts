@@ -17,7 +17,16 @@ let guarded: RegistryServer;
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'storepack-push-test-'));
   archive = path.join(work, 'hello.tar');
-  const build = await runStorepack(['build', '--root', exampleStore, exampleHello, '-o', archive]);
+  const build = await runStorepack([
+    'build',
+    '--root',
+    exampleStore,
+    exampleHello,
+    '--layers',
+    'single',
+    '-o',
+    archive,
+  ]);
   expect(build.stderr).toBe('');
   registry = await startRegistry();
   guarded = await startRegistry({ htpasswd: { username: 'ci', password } });

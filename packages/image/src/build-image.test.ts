@@ -42,7 +42,7 @@ describe('buildImage', () => {
   it('writes a self-consistent docker-archive', async () => {
     const archive = path.join(work, 'app.tar');
     const result = await buildImage(
-      { paths: [app], root, system: 'aarch64-linux', tags: ['app:1.0'] },
+      { paths: [app], root, system: 'aarch64-linux', tags: ['app:1.0'], planner: 'single' },
       { path: archive },
     );
     const folder = await extract(archive);
@@ -81,12 +81,31 @@ describe('buildImage', () => {
     ]);
   });
 
+  it('gives each store item its own layer by default', async () => {
+    const archive = path.join(work, 'layered.tar');
+    const result = await buildImage({ paths: [app], root }, { path: archive });
+    const folder = await extract(archive);
+    const [entry] = JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8'));
+    const config = JSON.parse(await readFile(path.join(folder, entry.Config), 'utf8'));
+
+    // app, data, then the /bin link in a layer of its own.
+    expect(entry.Layers).toHaveLength(3);
+    const diffIds: string[] = [];
+    for (const layerPath of entry.Layers) {
+      diffIds.push(`sha256:${sha256(await readFile(path.join(folder, layerPath)))}`);
+    }
+    expect(config.rootfs.diff_ids).toEqual(diffIds);
+    expect(result.layers.map((layer) => layer.diffId)).toEqual(diffIds);
+    const { stdout } = await runCommand('tar', ['-tf', path.join(folder, entry.Layers[2])]);
+    expect(stdout.trim().split('\n')).toEqual(['bin', 'gnu/', 'gnu/store/']);
+  });
+
   it('puts the closure and the /bin link in the layer', async () => {
     const archive = path.join(work, 'layer.tar');
-    await buildImage({ paths: [app], root }, { path: archive });
+    await buildImage({ paths: [app], root, planner: 'single' }, { path: archive });
     const { stdout } = await runCommand('sh', [
       '-c',
-      `tar -xOf "$1" --wildcards '*/layer.tar' | tar -tf -`,
+      `tar -xOf "$1" --wildcards '*/layer.tar' | tar -itf -`,
       'sh',
       archive,
     ]);
@@ -109,7 +128,7 @@ describe('buildImage', () => {
     await buildImage({ paths: [data], root }, { path: archive });
     const { stdout } = await runCommand('sh', [
       '-c',
-      `tar -xOf "$1" --wildcards '*/layer.tar' | tar -tf -`,
+      `tar -xOf "$1" --wildcards '*/layer.tar' | tar -itf -`,
       'sh',
       archive,
     ]);

@@ -28,7 +28,7 @@ beforeAll(async () => {
 
   appArchive = path.join(work, 'app.tar');
   await buildImage(
-    { paths: [app], root, system: 'x86_64-linux', tags: ['app:1.0'] },
+    { paths: [app], root, system: 'x86_64-linux', tags: ['app:1.0'], planner: 'single' },
     { path: appArchive },
   );
 });

@@ -36,8 +36,11 @@ beforeAll(async () => {
 
   archive = path.join(work, 'app.tar');
   sibling = path.join(work, 'app-debug.tar');
-  await buildImage({ paths: [app], root }, { path: archive });
-  await buildImage({ paths: [app], root, container: { env: ['DEBUG=1'] } }, { path: sibling });
+  await buildImage({ paths: [app], root, planner: 'single' }, { path: archive });
+  await buildImage(
+    { paths: [app], root, planner: 'single', container: { env: ['DEBUG=1'] } },
+    { path: sibling },
+  );
   registry = await startRegistry();
 });
 afterAll(async () => {
