@@ -3,7 +3,7 @@ import { buildLayers, LayerCache, type LayerSource, prepareLayer } from '@storep
 import { cachedLayer, type ImageLayer, streamedLayer } from './image-layer.js';
 import type { Logger } from './logger.js';
 
-/** How layer blobs are made: compressed or not, and kept in a cache folder or streamed. */
+/** Settings of layer blobs: their compression, and the cache folder they are kept in, if any. */
 export interface LayerBlobOptions {
   compression: LayerCompression;
   /** The layer cache folder, or undefined to stream uncompressed layers from the store. */
