@@ -5,7 +5,7 @@ import { asWriteError } from './write-error.js';
 
 /**
  * Creates the folder `path`, which must not exist, by filling a temporary folder beside it through
- * `write` and renaming it once complete, so that `path` never holds half an image.
+ * `write` and renaming it once complete, so that `path` never contains half an image.
  */
 export async function createFolderAtomically<T>(
   path: string,

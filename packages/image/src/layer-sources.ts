@@ -7,7 +7,7 @@ import {
   planLayers,
 } from '@storepack/layers';
 
-/** How the closure is split into layers, and what the image adds outside the store. */
+/** Settings of the layer split, and the symlinks and folders the image adds outside the store. */
 export interface LayerSourceOptions {
   planner: PlannerName;
   maxLayers: number;
@@ -19,7 +19,7 @@ export interface LayerSourceOptions {
 }
 
 /**
- * Splits the closure into layer sources with the planner. With `single`, the one layer also holds
+ * Splits the closure into layer sources with the planner. With `single`, the one layer also contains
  * the symlinks and extra folders, as the original does. With any other planner they go in a last
  * layer of their own, so that changing them leaves the store layers, and their cached blobs, as
  * they were; that layer counts towards `maxLayers`.

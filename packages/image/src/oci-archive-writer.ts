@@ -48,7 +48,7 @@ export async function writeOciArchive(
 async function listFiles(folder: string, prefix = ''): Promise<string[]> {
   const names: string[] = [];
   const entries = await readdir(join(folder, prefix), { withFileTypes: true });
-  entries.sort((left, right) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0));
+  entries.sort((left, right) => Buffer.compare(Buffer.from(left.name), Buffer.from(right.name)));
   for (const entry of entries) {
     const name = `${prefix}${entry.name}`;
     if (entry.isDirectory()) {
