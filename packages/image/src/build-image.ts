@@ -73,7 +73,13 @@ export async function buildMultiPlatformImage(
 
   const plans: ImagePlan[] = [];
   for (const options of images) {
-    plans.push(await planImage(options));
+    const plan = await planImage(options);
+    writeOptions.onProgress?.({
+      kind: 'closure',
+      items: plan.closure.items.length,
+      source: plan.closure.source,
+    });
+    plans.push(plan);
   }
   const tags = plans[0]?.repoTags ?? [];
   if (format === 'oci-archive' && tags.length > 1) {

@@ -11,6 +11,7 @@ import {
 import { imageConfigBytes } from './image-config-bytes.js';
 import type { ImagePlan } from './image-plan.js';
 import { TarSink } from './tar-sink.js';
+import { type BuildProgress, reportProgress } from './write-progress.js';
 
 /** Digests and names that identify a written image. */
 export interface ImageResult {
@@ -24,6 +25,8 @@ export interface ImageResult {
 export interface WriteOptions {
   /** Stops the writing; the returned promise then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Receives the closure's size and the bytes written of each layer, for a progress display. */
+  onProgress?: (progress: BuildProgress) => void;
 }
 
 /**
@@ -64,7 +67,12 @@ export async function writeDockerArchive(
       archive.addDirectory(`${id}/`);
       await archive.addFile(`${id}/VERSION`, '1.0');
       await archive.addFile(`${id}/json`, canonicalJson(legacy));
-      await archive.addStream(`${id}/layer.tar`, layer.size, layer.createStream());
+      const stream = reportProgress(
+        layer.createStream(),
+        { layer: layers.length + 1, layers: plan.layers.length, size: layer.size },
+        options.onProgress,
+      );
+      await archive.addStream(`${id}/layer.tar`, layer.size, stream);
 
       layers.push({ id, size: layer.size, diffId: layer.diffId() });
       parent = id;

@@ -69,3 +69,4 @@ export {
 } from './registry/push-image.js';
 export { parsePushReference } from './registry/push-reference.js';
 export type { RetryPolicy } from './registry/retry.js';
+export type { BuildProgress, ClosureProgress, WriteProgress } from './write-progress.js';

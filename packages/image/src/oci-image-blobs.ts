@@ -19,6 +19,7 @@ import {
 import type { WriteOptions } from './docker-archive-writer.js';
 import { imageConfigBytes } from './image-config-bytes.js';
 import type { ImagePlan } from './image-plan.js';
+import { reportProgress } from './write-progress.js';
 
 /** The blobs of one platform's image in an OCI layout. */
 export interface OciImageBlobs {
@@ -46,7 +47,12 @@ export async function writeOciImageBlobs(
     options.signal?.throwIfAborted();
     const temporary = temporaryName(join(folder, 'blobs'), `layer-${index}`);
     try {
-      await writeStreamFile(temporary, layer.createStream(), options.signal);
+      const stream = reportProgress(
+        layer.createStream(),
+        { layer: index + 1, layers: plan.layers.length, size: layer.size },
+        options.onProgress,
+      );
+      await writeStreamFile(temporary, stream, options.signal);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
