@@ -1,5 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
+  type BuildResult,
   buildAndPushImage,
   buildMultiPlatformImage,
   defaultOutputName,
@@ -8,8 +10,10 @@ import {
 } from '@storepack/image';
 import { buildFlags, imageOptionsFromFlags } from './build-flags.js';
 import { buildHelp } from './build-help.js';
+import { formatBuildJson } from './build-output.js';
 import { withInterruption } from './interruption.js';
 import { platformGroups } from './platform-groups.js';
+import { progressDisplay } from './progress-display.js';
 import { formatPushResult } from './push-output.js';
 import { stderrLogger } from './stderr-logger.js';
 import { UsageError } from './usage-error.js';
@@ -58,16 +62,37 @@ export async function runBuild(args: string[]): Promise<number> {
         signal,
       }),
     );
-    process.stdout.write(formatPushResult(result));
+    process.stdout.write(
+      values.json ? `${JSON.stringify(result, null, 2)}\n` : formatPushResult(result),
+    );
     return 0;
   }
-  const target = outputTarget(
-    values.output ?? defaultOutputName(await followToStorePath(firstPath), options.format),
-  );
 
-  await withInterruption((signal) =>
-    buildMultiPlatformImage(images, options.format, target, { signal }),
-  );
+  const output =
+    values.output ?? defaultOutputName(await followToStorePath(firstPath), options.format);
+  if (values.json && output === '-') {
+    throw new UsageError(
+      'build: --json prints to standard output, which -o - takes for the image: write the image to a file',
+    );
+  }
+  const target = outputTarget(output);
+  const progress = progressDisplay(Boolean(values.quiet));
+  const started = performance.now();
+  let result: BuildResult;
+  try {
+    result = await withInterruption((signal) =>
+      buildMultiPlatformImage(images, options.format, target, {
+        signal,
+        ...(progress === undefined ? {} : { onProgress: progress.report }),
+      }),
+    );
+  } finally {
+    progress?.finish();
+  }
+  if (values.json) {
+    const seconds = Math.round(performance.now() - started) / 1000;
+    process.stdout.write(formatBuildJson(result, output, seconds));
+  }
   return 0;
 }
 

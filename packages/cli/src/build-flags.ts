@@ -43,6 +43,8 @@ export const buildFlags = {
   db: { type: 'string' },
   'store-dir': { type: 'string' },
   root: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 

@@ -72,6 +72,12 @@ Closure:
       --store-dir DIR     the store folder, such as /gnu/store (default: from the first PATH)
       --root DIR          read the items from DIR/<store path>, as Nix reads a 'local?root=DIR'
                           store; in the image they sit at their store path
+      --json              print the result as one JSON object on standard output: format,
+                          output, references, configDigest, manifestDigest (OCI), images
+                          (platform, configDigest, layers with digest, diffId and size) and
+                          seconds; with --push, the push result as 'storepack push --json'
+  -q, --quiet             print no progress (it is shown only when standard error is a
+                          terminal)
   -h, --help              print this help
 
 Environment:
