@@ -50,7 +50,7 @@ export function binaryNameHeader(entry: LayerEntry, mtime: Date): Buffer | undef
 }
 
 /** Encodes one PAX record, `<length> <key>=<value>\n`, whose length counts its own digits. */
-function paxRecord(key: string, value: Buffer): Buffer {
+export function paxRecord(key: string, value: Buffer): Buffer {
   const rest = Buffer.byteLength(` ${key}=`) + value.length + 1;
   let length = rest + String(rest).length;
   if (String(length).length !== String(rest).length) {

@@ -1,4 +1,3 @@
-import type { Header } from 'tar-stream';
 import { type EntryName, nameBytes } from './entry-name.js';
 
 /**
@@ -28,7 +27,7 @@ export function storeFileMode(mode: number): number {
   return (mode & 0o111) === 0 ? 0o444 : 0o555;
 }
 
-/** Checks whether an entry's name or symlink target is raw bytes that tar-stream cannot take. */
+/** Checks whether an entry's name or symlink target is raw bytes, which need a binary PAX header. */
 export function hasBinaryName(entry: LayerEntry): boolean {
   return (
     typeof entry.name !== 'string' || (entry.type === 'symlink' && typeof entry.target !== 'string')
@@ -36,51 +35,10 @@ export function hasBinaryName(entry: LayerEntry): boolean {
 }
 
 /**
- * Builds the tar-stream header of an entry: uid and gid 0, empty user and group names, device
- * numbers 0 and the given mtime, so that nothing of the machine that wrote the layer shows. A file
- * of 8 GiB or more gets a PAX `size` record. An entry with a raw-byte name or target gets ASCII
- * stand-ins here, and `binaryNameHeader` writes the real bytes in a PAX header before it.
- */
-export function tarHeader(entry: LayerEntry, mtime: Date): Header {
-  const binary = hasBinaryName(entry);
-  const common = {
-    name: binary ? asciiStandIn(entry.name, entry.type === 'directory') : (entry.name as string),
-    uid: 0,
-    gid: 0,
-    uname: '',
-    gname: '',
-    mtime,
-    devmajor: 0,
-    devminor: 0,
-  };
-  switch (entry.type) {
-    case 'directory':
-      return { ...common, type: 'directory', mode: entry.mode, size: 0, linkname: '' };
-    case 'file': {
-      const header: Header = {
-        ...common,
-        type: 'file',
-        mode: entry.mode,
-        size: entry.size,
-        linkname: '',
-      };
-      if (entry.size >= USTAR_SIZE_LIMIT && !binary) {
-        header.pax = { size: String(entry.size) };
-      }
-      return header;
-    }
-    case 'symlink': {
-      const linkname = binary ? asciiStandIn(entry.target, false) : (entry.target as string);
-      return { ...common, type: 'symlink', mode: SYMLINK_MODE, size: 0, linkname };
-    }
-  }
-}
-
-/**
  * Makes the ustar name of an entry whose real name goes in a PAX record: the last component with
  * every byte outside printable ASCII as `_`, cut to fit the 100-byte name field.
  */
-function asciiStandIn(name: EntryName, isDirectory: boolean): string {
+export function asciiStandIn(name: EntryName, isDirectory: boolean): string {
   const bytes = nameBytes(name);
   const trimmed = isDirectory ? bytes.subarray(0, -1) : bytes;
   const last = trimmed.subarray(trimmed.lastIndexOf(0x2f) + 1);

@@ -40,13 +40,14 @@ export async function prepareLayer(
 ): Promise<PreparedLayer> {
   const checked = checkSource(source);
   const entries = await collectEntries(checked);
-  const size = await measureLayer(entries, checked.mtime);
+  const mtime = Math.floor(checked.mtime.getTime() / 1000);
+  const size = measureLayer(entries, mtime);
   options?.logger?.debug('layer prepared', {
     items: checked.items.length,
     entries: entries.length,
     bytes: size,
   });
-  return new StoreLayer(entries, checked.mtime, size, [...source.storePaths], options?.logger);
+  return new StoreLayer(entries, mtime, size, [...source.storePaths], options?.logger);
 }
 
 class StoreLayer implements PreparedLayer {
@@ -56,7 +57,7 @@ class StoreLayer implements PreparedLayer {
 
   constructor(
     private readonly entries: readonly LayerEntry[],
-    private readonly mtime: Date,
+    private readonly mtime: number,
     readonly size: number,
     readonly storePaths: readonly string[],
     private readonly logger: Logger | undefined,

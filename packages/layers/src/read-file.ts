@@ -19,9 +19,6 @@ const readAsync = promisify(read);
 const fstatAsync = promisify(fstat);
 const closeAsync = promisify(close);
 
-/** Bytes read from a large file at a time. */
-const CHUNK_SIZE = 1024 * 1024;
-
 /** A regular file as `prepareLayer` recorded it. */
 export interface RecordedFile {
   diskPath: EntryName;
@@ -29,21 +26,22 @@ export interface RecordedFile {
 }
 
 /**
- * Reads a recorded file whole in one pass and checks it: end-of-file must come exactly at the
- * recorded size, and fstat after reading must give a regular file of that size. Throws READ when
- * the file cannot be opened or read, CHANGED_WHILE_READING when it differs from the record.
+ * Reads a recorded file whole into `target` at `offset`, which must have room for one byte more
+ * than the recorded size, and checks it: end-of-file must come exactly at the recorded size, and
+ * fstat after reading must give a regular file of that size. Throws READ when the file cannot be
+ * opened or read, CHANGED_WHILE_READING when it differs from the record.
  *
  * The calls are synchronous: for a small file a thread pool round trip per call costs more than
  * the call itself, so that thousands of small files stream several times faster this way.
  */
-export function readWholeFile(file: RecordedFile): Buffer {
+export function readWholeFileInto(file: RecordedFile, target: Buffer, offset: number): void {
   const fd = openRecordedFileSync(file);
   try {
     // One byte more than recorded, so that a file that grew shows in the same read.
-    const buffer = Buffer.allocUnsafe(file.size + 1);
+    const wanted = file.size + 1;
     let length = 0;
-    while (length < buffer.length) {
-      const bytesRead = readAtSync(fd, file, buffer, length, buffer.length - length);
+    while (length < wanted) {
+      const bytesRead = readAtSync(fd, file, target, offset + length, wanted - length, length);
       if (bytesRead === 0) {
         break;
       }
@@ -56,7 +54,6 @@ export function readWholeFile(file: RecordedFile): Buffer {
       throw changedError(file, `more than the ${file.size} bytes recorded`);
     }
     checkStatsSync(fd, file);
-    return buffer.subarray(0, file.size);
   } finally {
     closeSync(fd);
   }
@@ -65,18 +62,24 @@ export function readWholeFile(file: RecordedFile): Buffer {
 /** An open recorded file that passed its first check, ready to be read once. */
 export interface OpenedFile {
   /**
-   * Reads the file, passing its bytes to `write` in order. End-of-file must come exactly at the
-   * recorded size and fstat after reading must still give that size. The last chunk is held back
-   * until those checks pass, so a file that changed never yields a complete entry.
+   * Reads up to `length` bytes at `position` of the file into `target` at `offset` and returns
+   * the count, which is never 0: end-of-file before the recorded size throws.
    */
-  copyTo(write: (chunk: Buffer) => Promise<void>): Promise<void>;
+  readInto(target: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /**
+   * Checks, once every recorded byte was read, that end-of-file comes there and that fstat still
+   * gives the recorded size. Callers hold back the last bytes until this passes, so that a file
+   * that changed never yields a complete entry.
+   */
+  check(): Promise<void>;
   /** Closes the file descriptor. */
   close(): Promise<void>;
 }
 
 /**
  * Opens a recorded file and checks by fstat that it is still a regular file of the recorded size,
- * so that a file that changed fails before any of its entry goes out. Throws like `readWholeFile`.
+ * so that a file that changed fails before any of its entry goes out. Throws like
+ * `readWholeFileInto`.
  */
 export async function openFile(file: RecordedFile): Promise<OpenedFile> {
   const fd = await openRecordedFile(file);
@@ -86,37 +89,25 @@ export async function openFile(file: RecordedFile): Promise<OpenedFile> {
     await closeAsync(fd);
     throw error;
   }
-  return { copyTo: (write) => copyFile(fd, file, write), close: () => closeAsync(fd) };
-}
-
-async function copyFile(
-  fd: number,
-  file: RecordedFile,
-  write: (chunk: Buffer) => Promise<void>,
-): Promise<void> {
-  let position = 0;
-  let lastChunk: Buffer | undefined;
-  while (position < file.size) {
-    const buffer = Buffer.allocUnsafe(Math.min(CHUNK_SIZE, file.size - position));
-    const bytesRead = await readAt(fd, file, buffer, 0, buffer.length, position);
-    if (bytesRead === 0) {
-      throw changedError(file, `end of file after ${position} of the ${file.size} bytes recorded`);
-    }
-    if (lastChunk !== undefined) {
-      await write(lastChunk);
-    }
-    lastChunk = buffer.subarray(0, bytesRead);
-    position += bytesRead;
-  }
-
-  if ((await readAt(fd, file, Buffer.alloc(1), 0, 1, position)) > 0) {
-    throw changedError(file, `more than the ${file.size} bytes recorded`);
-  }
-  await checkStats(fd, file);
-
-  if (lastChunk !== undefined) {
-    await write(lastChunk);
-  }
+  return {
+    async readInto(target, offset, length, position) {
+      const bytesRead = await readAt(fd, file, target, offset, length, position);
+      if (bytesRead === 0) {
+        throw changedError(
+          file,
+          `end of file after ${position} of the ${file.size} bytes recorded`,
+        );
+      }
+      return bytesRead;
+    },
+    async check() {
+      if ((await readAt(fd, file, Buffer.alloc(1), 0, 1, file.size)) > 0) {
+        throw changedError(file, `more than the ${file.size} bytes recorded`);
+      }
+      await checkStats(fd, file);
+    },
+    close: () => closeAsync(fd),
+  };
 }
 
 /** Opens a file like `openRecordedFile`, synchronously. */
@@ -134,16 +125,17 @@ function openRecordedFileSync(file: RecordedFile): number {
   }
 }
 
-/** Reads like `readAt`, synchronously. */
+/** Reads like `readAt`, synchronously, with an explicit file position. */
 function readAtSync(
   fd: number,
   file: RecordedFile,
   buffer: Buffer,
   offset: number,
   length: number,
+  position: number,
 ): number {
   try {
-    return readSync(fd, buffer, offset, length, offset);
+    return readSync(fd, buffer, offset, length, position);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EISDIR') {
       throw changedError(file, 'no longer a regular file');

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import { createDigester, type Digest } from '@storepack/image-spec';
-import { pack as createPack } from 'tar-stream';
 import { LayerError } from './errors.js';
-import { feedEntries } from './feed-entries.js';
-import type { LayerEntry } from './layer-entry.js';
+import { type LayerEntry, paddedSize } from './layer-entry.js';
+import { END_OF_ARCHIVE_SIZE } from './measure-layer.js';
+import { openFile, readWholeFileInto } from './read-file.js';
+import { entryHeader } from './tar-header.js';
 
 /** Diff ID of a finished stream and the byte count it was computed over. */
 export interface StreamResult {
@@ -11,62 +12,180 @@ export interface StreamResult {
   bytes: number;
 }
 
+/** Bytes of tar gathered before they are hashed and pushed as one chunk. */
+const BATCH_SIZE = 1024 * 1024;
+
+/** Files up to this size are read whole, with synchronous calls, straight into the batch. */
+const WHOLE_FILE_MAX_SIZE = 256 * 1024;
+
+/** Thrown inside the writer when the stream was destroyed, to stop it without an error. */
+const STOPPED = Symbol('stopped');
+
 /**
- * Streams the tar of `entries`, hashing the bytes as they pass. `onEnd` runs when the stream emits
- * 'end', before any listener the caller adds later. The stream fails with a LayerError when a file
- * cannot be read or changed since it was recorded, or when the byte count differs from `size`.
- * Nothing is read before the first chunk is requested.
+ * Streams the tar of `entries`, hashing the bytes as they pass. `mtime` is in seconds. Headers and
+ * small files are gathered into chunks of about 1 MiB, and large files are read 1 MiB at a time,
+ * the next read running while the last chunk is hashed. `onEnd` runs when the stream emits 'end',
+ * before any listener the caller adds later. The stream fails with a LayerError when a file cannot
+ * be read or changed since it was recorded, or when the byte count differs from `size`. Nothing is
+ * read before the first chunk is requested.
  */
 export function streamLayer(
   entries: readonly LayerEntry[],
-  mtime: Date,
+  mtime: number,
   size: number,
   onEnd: (result: StreamResult) => void,
 ): Readable {
   let result: StreamResult | undefined;
+  let started = false;
+  let wake: (() => void) | undefined;
+  const resume = () => {
+    const waiting = wake;
+    wake = undefined;
+    waiting?.();
+  };
 
-  async function* generate(): AsyncGenerator<Buffer> {
-    const pack = createPack();
-    let feedError: unknown;
-    const feeding = feedEntries(pack, entries, mtime).catch((error: unknown) => {
-      feedError = error;
-      pack.destroy(error as Error);
-    });
-
-    const digester = createDigester('sha256');
-    let bytes = 0;
-    try {
-      for await (const chunk of pack as AsyncIterable<Buffer>) {
-        bytes += chunk.byteLength;
-        if (bytes > size) {
-          throw sizeError(size, `more than ${size}`);
-        }
-        digester.update(chunk);
-        yield chunk;
+  const stream = new Readable({
+    // Room for a second chunk, so that the next one is gathered while a consumer takes the first.
+    highWaterMark: 2 * BATCH_SIZE,
+    read() {
+      if (started) {
+        resume();
+        return;
       }
-    } catch (error) {
-      throw feedError ?? error;
-    } finally {
-      pack.destroy();
-      await feeding;
-    }
-
-    if (feedError !== undefined) {
-      throw feedError;
-    }
-    if (bytes !== size) {
-      throw sizeError(size, String(bytes));
-    }
-    result = { diffId: digester.digest(), bytes };
-  }
-
-  const stream = Readable.from(generate(), { objectMode: false });
+      started = true;
+      const writer = new TarWriter(stream, size, () => new Promise((resolve) => (wake = resolve)));
+      writer.write(entries, mtime).then(
+        (value) => {
+          result = value;
+          stream.push(null);
+        },
+        (error: unknown) => {
+          if (error !== STOPPED) {
+            stream.destroy(error as Error);
+          }
+        },
+      );
+    },
+    destroy(error, callback) {
+      resume();
+      callback(error);
+    },
+  });
   stream.once('end', () => {
     if (result !== undefined) {
       onEnd(result);
     }
   });
   return stream;
+}
+
+/** Gathers tar bytes into batches and pushes them, hashed, into a stream. */
+class TarWriter {
+  #batch = Buffer.allocUnsafe(BATCH_SIZE);
+  #filled = 0;
+  #bytes = 0;
+  readonly #digester = createDigester('sha256');
+
+  constructor(
+    private readonly stream: Readable,
+    private readonly size: number,
+    private readonly waitForRead: () => Promise<void>,
+  ) {}
+
+  async write(entries: readonly LayerEntry[], mtime: number): Promise<StreamResult> {
+    for (const entry of entries) {
+      if (entry.type === 'file' && entry.size > WHOLE_FILE_MAX_SIZE) {
+        await this.#writeLargeFile(entry, entryHeader(entry, mtime));
+        continue;
+      }
+      const header = entryHeader(entry, mtime);
+      const content = entry.type === 'file' ? paddedSize(entry.size) : 0;
+      // One byte more than the file, where its read shows that the file grew.
+      if (this.#filled + header.length + content + 1 > BATCH_SIZE) {
+        await this.#flush();
+      }
+      this.#filled += header.copy(this.#batch, this.#filled);
+      if (entry.type === 'file') {
+        readWholeFileInto(entry, this.#batch, this.#filled);
+        this.#batch.fill(0, this.#filled + entry.size, this.#filled + content);
+        this.#filled += content;
+      }
+    }
+    await this.#zeros(END_OF_ARCHIVE_SIZE);
+    await this.#flush();
+    if (this.#bytes !== this.size) {
+      throw sizeError(this.size, String(this.#bytes));
+    }
+    return { diffId: this.#digester.digest(), bytes: this.#bytes };
+  }
+
+  async #writeLargeFile(entry: LayerEntry & { type: 'file' }, header: Buffer): Promise<void> {
+    const file = await openFile(entry);
+    try {
+      if (this.#filled + header.length > BATCH_SIZE) {
+        await this.#flush();
+      }
+      this.#filled += header.copy(this.#batch, this.#filled);
+      let position = 0;
+      while (position < entry.size) {
+        const full = this.#filled === BATCH_SIZE ? this.#take() : undefined;
+        const length = Math.min(BATCH_SIZE - this.#filled, entry.size - position);
+        const reading = file.readInto(this.#batch, this.#filled, length, position);
+        if (full !== undefined) {
+          // The read runs on the thread pool while the full batch is hashed and pushed.
+          reading.catch(() => undefined);
+          await this.#emit(full);
+        }
+        const bytesRead = await reading;
+        this.#filled += bytesRead;
+        position += bytesRead;
+      }
+      // The batch holding the last bytes goes out only after these checks pass.
+      await file.check();
+    } finally {
+      await file.close();
+    }
+    await this.#zeros(paddedSize(entry.size) - entry.size);
+  }
+
+  async #zeros(count: number): Promise<void> {
+    if (this.#filled + count > BATCH_SIZE) {
+      await this.#flush();
+    }
+    this.#batch.fill(0, this.#filled, this.#filled + count);
+    this.#filled += count;
+  }
+
+  /** Takes the gathered bytes out and starts a new batch. */
+  #take(): Buffer {
+    const full = this.#batch.subarray(0, this.#filled);
+    this.#batch = Buffer.allocUnsafe(BATCH_SIZE);
+    this.#filled = 0;
+    return full;
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#filled > 0) {
+      await this.#emit(this.#take());
+    }
+  }
+
+  async #emit(chunk: Buffer): Promise<void> {
+    if (this.stream.destroyed) {
+      throw STOPPED;
+    }
+    this.#bytes += chunk.byteLength;
+    if (this.#bytes > this.size) {
+      throw sizeError(this.size, `more than ${this.size}`);
+    }
+    this.#digester.update(chunk);
+    if (!this.stream.push(chunk)) {
+      await this.waitForRead();
+      if (this.stream.destroyed) {
+        throw STOPPED;
+      }
+    }
+  }
 }
 
 function sizeError(expected: number, actual: string): LayerError {
