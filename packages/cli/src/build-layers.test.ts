@@ -64,6 +64,9 @@ describe('storepack build --layers', () => {
 describe('storepack build --compress', () => {
   it('writes gzip layers a docker-archive loads', async () => {
     const archive = path.join(work, 'gzip.tar');
+    const leftovers = (await readdir(os.tmpdir())).filter((name) =>
+      name.startsWith('storepack-layers-'),
+    );
     const run = await runStorepack([
       'build',
       fixture.root,
@@ -74,8 +77,17 @@ describe('storepack build --compress', () => {
       archive,
     ]);
     expect(run.status).toBe(0);
-    const { config } = await skopeoInspect(`docker-archive:${archive}`);
+    const { manifest, config } = await skopeoInspect(`docker-archive:${archive}`);
     expect((config as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids).toHaveLength(6);
+    const mediaTypes = (manifest as { layers: { mediaType: string }[] }).layers.map(
+      (layer) => layer.mediaType,
+    );
+    expect(new Set(mediaTypes)).toEqual(
+      new Set(['application/vnd.docker.image.rootfs.diff.tar.gzip']),
+    );
+    expect(
+      (await readdir(os.tmpdir())).filter((name) => name.startsWith('storepack-layers-')),
+    ).toEqual(leftovers);
     const { output } = await podmanLoad({ archive });
     expect(output).toMatch(/Loaded image/);
   });

@@ -72,23 +72,37 @@ export async function buildMultiPlatformImage(
   }
 
   const plans: ImagePlan[] = [];
-  for (const options of images) {
-    const plan = await planImage(options);
-    writeOptions.onProgress?.({
-      kind: 'closure',
-      items: plan.closure.items.length,
-      source: plan.closure.source,
-    });
-    plans.push(plan);
+  try {
+    for (const options of images) {
+      const plan = await planImage(options);
+      plans.push(plan);
+      writeOptions.onProgress?.({
+        kind: 'closure',
+        items: plan.closure.items.length,
+        source: plan.closure.source,
+      });
+    }
+    const tags = plans[0]?.repoTags ?? [];
+    if (format === 'oci-archive' && tags.length > 1) {
+      throw new ImageError(
+        'INVALID_OPTION',
+        `an oci-archive holds one reference, since podman load and skopeo read only one, but ${tags.length} tags were given: give one --tag, or use --format oci`,
+      );
+    }
+    return await writePlans(plans, format, target, writeOptions);
+  } finally {
+    for (const plan of plans) {
+      await plan.cleanup();
+    }
   }
-  const tags = plans[0]?.repoTags ?? [];
-  if (format === 'oci-archive' && tags.length > 1) {
-    throw new ImageError(
-      'INVALID_OPTION',
-      `an oci-archive holds one reference, since podman load and skopeo read only one, but ${tags.length} tags were given: give one --tag, or use --format oci`,
-    );
-  }
+}
 
+async function writePlans(
+  plans: ImagePlan[],
+  format: OutputFormat,
+  target: ImageTarget,
+  writeOptions: WriteOptions,
+): Promise<BuildResult> {
   if (format === 'oci') {
     const path = (target as { path: string }).path;
     const result = await writeOciLayout(plans, path, writeOptions);

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type Closure,
   parseStorePath,
@@ -85,6 +88,8 @@ export interface ImagePlan {
   container: ContainerConfig;
   annotations: Record<string, string>;
   layers: ImageLayer[];
+  /** Removes what the plan keeps on disk for its layers, such as compressed blobs built without a cache. */
+  cleanup(): Promise<void>;
 }
 
 /**
@@ -156,10 +161,16 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
     root: options.root,
   });
   const compression = options.compression ?? 'none';
+  // Compressed blobs are built ahead, so without a cache they go to a folder removed after use.
+  const temporary =
+    options.cache === false && compression !== 'none'
+      ? await mkdtemp(join(tmpdir(), 'storepack-layers-'))
+      : undefined;
   const cacheDir =
-    options.cache === false
+    temporary ??
+    (options.cache === false
       ? undefined
-      : (options.cache ?? (compression === 'none' ? undefined : defaultCacheDir()));
+      : (options.cache ?? (compression === 'none' ? undefined : defaultCacheDir())));
   const layers = await makeImageLayers(sources, {
     compression,
     cacheDir,
@@ -174,6 +185,11 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
     container,
     annotations: options.annotations ?? {},
     layers,
+    cleanup: async () => {
+      if (temporary !== undefined) {
+        await rm(temporary, { recursive: true, force: true });
+      }
+    },
   };
 }
 
