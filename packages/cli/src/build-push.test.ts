@@ -73,6 +73,73 @@ describe('storepack build --push', () => {
     expect(uploads).toEqual([]);
   });
 
+  it('gives a docker-archive and a build the same digest', async () => {
+    const archive = path.join(work, 'same.tar');
+    expect((await runStorepack(['build', fixture.root, '-o', archive])).status).toBe(0);
+    const fromArchive = await runStorepack([
+      'push',
+      '--json',
+      '--insecure-registry',
+      registry.host,
+      archive,
+      `${registry.host}/team/same:a`,
+    ]);
+    const fromBuild = await runStorepack([
+      'build',
+      fixture.root,
+      '--json',
+      '--insecure-registry',
+      registry.host,
+      '--push',
+      `${registry.host}/team/same:b`,
+    ]);
+    expect(fromArchive.status).toBe(0);
+    expect(fromBuild.status).toBe(0);
+    expect(JSON.parse(fromArchive.stdout.toString()).manifestDigest).toBe(
+      JSON.parse(fromBuild.stdout.toString()).manifestDigest,
+    );
+  });
+
+  it('pushes the image of the tag from a layout of two', async () => {
+    const layout = path.join(work, 'two-images');
+    for (const [tag, entrypoint] of [
+      ['hello:1', 'bin/hello'],
+      ['hello:2', 'bin/jq'],
+    ] as const) {
+      const run = await runStorepack([
+        'build',
+        fixture.root,
+        '--format',
+        'oci',
+        '-o',
+        layout,
+        '-t',
+        tag,
+        '--entrypoint',
+        entrypoint,
+      ]);
+      expect(run.status).toBe(0);
+    }
+    const reference = `${registry.host}/team/chosen:2`;
+    const run = await runStorepack([
+      'push',
+      '--insecure-registry',
+      registry.host,
+      layout,
+      reference,
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+
+    const { stdout } = await runCommand('skopeo', [
+      'inspect',
+      '--config',
+      '--tls-verify=false',
+      `docker://${reference}`,
+    ]);
+    expect(JSON.parse(stdout).config.Entrypoint).toEqual([`${fixture.root}/bin/jq`]);
+  });
+
   it.each([
     ['a reference without a registry host', ['--push', 'hello:1'], /hello:1/],
     [

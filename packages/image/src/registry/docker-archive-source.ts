@@ -1,4 +1,5 @@
 import {
+  canonicalJson,
   computeDigest,
   type Descriptor,
   type Digest,
@@ -131,7 +132,8 @@ function encodeManifest(
       descriptor(layerMediaType(layer.compression, family), layer.blob),
     ),
   };
-  const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
+  // Canonical JSON, as storepack's OCI writer uses, so that one image has one manifest digest.
+  const bytes = Buffer.from(canonicalJson(manifest), 'utf8');
   return { mediaType, bytes, digest: computeDigest(bytes) };
 }
 

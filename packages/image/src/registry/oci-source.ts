@@ -51,12 +51,14 @@ interface FoundDescriptor {
 /**
  * Reads an OCI image layout as an image to push. `index.json` must list one digest, under one or
  * more tags: an image manifest, pushed with its config and layers, or an index, whose image
- * manifests are pushed by digest before the index itself. Manifests and indexes keep their bytes, and so their digests.
+ * manifests are pushed by digest before the index itself. When it lists several images, the one
+ * whose `org.opencontainers.image.ref.name` is `tag`, or ends in `:tag`, is taken. Manifests and indexes keep their bytes, and so their digests.
  */
 export async function ociLayoutSource(
   image: string,
   files: LayoutFiles,
   cleanup: () => Promise<void>,
+  tag?: string,
 ): Promise<PushSource> {
   const fail = (message: string) =>
     new RegistryError('UNSUPPORTED_IMAGE', `reading ${image}: ${message}`);
@@ -103,7 +105,8 @@ export async function ociLayoutSource(
 
   // Several entries may name one image by several tags, so they count as one when their digests agree.
   const entries = (await readJson(OCI_INDEX_FILE)).value as { manifests?: unknown };
-  const listed = Array.isArray(entries.manifests) ? (entries.manifests as FoundDescriptor[]) : [];
+  const all = Array.isArray(entries.manifests) ? (entries.manifests as FoundDescriptor[]) : [];
+  const listed = chooseByTag(all, tag);
   const digests = new Set(listed.map((entry) => String(entry.digest)));
   if (digests.size !== 1) {
     throw fail(
@@ -146,4 +149,20 @@ function checkDescriptor(
     throw fail(`the descriptor of ${digest} has no media type`);
   }
   return digest;
+}
+
+/**
+ * Keeps the entries of a layout's index whose ref name is `tag` or ends in `:tag`, when the
+ * index lists several images and some of them match; otherwise every entry.
+ */
+function chooseByTag(entries: FoundDescriptor[], tag: string | undefined): FoundDescriptor[] {
+  if (tag === undefined || new Set(entries.map((entry) => String(entry.digest))).size <= 1) {
+    return entries;
+  }
+  const matching = entries.filter((entry) => {
+    const annotations = (entry as { annotations?: Record<string, unknown> }).annotations;
+    const refName = annotations?.['org.opencontainers.image.ref.name'];
+    return typeof refName === 'string' && (refName === tag || refName.endsWith(`:${tag}`));
+  });
+  return matching.length > 0 ? matching : entries;
 }

@@ -15,10 +15,11 @@ import { seekableArchive } from './uncompressed-archive.js';
 /**
  * Opens an image on disk for pushing: a docker-archive (plain or gzip-compressed), an oci-archive
  * or an OCI image layout folder, the formats `inspectImage` reads. Only headers, manifests and
- * configs are read here; layers are streamed when they are uploaded. Raises `ImageError` with
+ * configs are read here; layers are streamed when they are uploaded. In a layout that holds
+ * several images, `tag` picks the one of that ref name. Raises `ImageError` with
  * code `READ` or `NOT_IMAGE` for a path that cannot be read or is no image.
  */
-export async function openPushSource(image: string): Promise<PushSource> {
+export async function openPushSource(image: string, tag?: string): Promise<PushSource> {
   const stats = await stat(image).catch((error: unknown) => {
     throw asReadError(image, error, 'an image');
   });
@@ -35,7 +36,7 @@ export async function openPushSource(image: string): Promise<PushSource> {
         { path: image },
       );
     }
-    return ociLayoutSource(image, files, async () => undefined);
+    return ociLayoutSource(image, files, async () => undefined, tag);
   }
 
   const archive = await seekableArchive(image).catch((error: unknown) => {
@@ -52,7 +53,12 @@ export async function openPushSource(image: string): Promise<PushSource> {
       return await dockerArchiveSource(image, archive.path, index, archive.cleanup);
     }
     if (findRange(index, OCI_INDEX_FILE) !== undefined) {
-      return await ociLayoutSource(image, layoutArchiveFiles(archive.path, index), archive.cleanup);
+      return await ociLayoutSource(
+        image,
+        layoutArchiveFiles(archive.path, index),
+        archive.cleanup,
+        tag,
+      );
     }
     throw new ImageError(
       'NOT_IMAGE',

@@ -88,7 +88,7 @@ export async function pushImage(
   const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const { logger, signal } = options;
 
-  const source = await openPushSource(image);
+  const source = await openPushSource(image, tag);
   const agents = createAgents();
   try {
     const credentials = await findCredentials(registry, repository, {
