@@ -15,7 +15,7 @@ export function formatBuildJson(result: BuildResult, output: string, seconds: nu
           manifestDigest: null,
           images: [
             {
-              platform: null,
+              platform: result.platform,
               configDigest: result.configDigest,
               layers: result.layers.map((layer) => ({
                 digest: layer.diffId,

@@ -9,7 +9,7 @@ import { version } from './version.js';
 const mainHelp = `Usage: storepack COMMAND [OPTION]... ARGUMENT...
 
 Turn Guix and Nix store items and their runtime closure into container images,
-with no Docker daemon, no root and no network.
+with no Docker daemon, no root and no network but the registry it pushes to.
 
 Commands:
   build     write an image of store items and their closure

@@ -7,6 +7,7 @@ import {
   type DockerArchiveManifest,
   formatCreated,
   type LegacyLayerJson,
+  type Platform,
 } from '@storepack/image-spec';
 import { imageConfigBytes } from './image-config-bytes.js';
 import type { ImagePlan } from './image-plan.js';
@@ -17,6 +18,7 @@ import { type BuildProgress, reportProgress } from './write-progress.js';
 export interface ImageResult {
   /** Digest of the config blob, the image ID that `docker load` and `podman load` report. */
   configDigest: Digest;
+  platform: Platform;
   repoTags: string[];
   layers: { id: string; size: number; diffId: Digest }[];
 }
@@ -100,7 +102,7 @@ export async function writeDockerArchive(
     );
     await archive.finish();
 
-    return { configDigest, repoTags: plan.repoTags, layers };
+    return { configDigest, platform: plan.platform, repoTags: plan.repoTags, layers };
   } catch (error) {
     await archive.destroy(error as Error);
     throw error;
