@@ -1,23 +1,10 @@
-import {
-  close,
-  closeSync,
-  constants,
-  fstat,
-  fstatSync,
-  open,
-  openSync,
-  read,
-  readSync,
-} from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, read, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { displayName, type EntryName } from './entry-name.js';
 import { LayerError, readError } from './errors.js';
 
-// The callback API costs less per call than FileHandle, which matters with thousands of small files.
-const openAsync = promisify(open);
+// The callback API costs less per call than FileHandle.
 const readAsync = promisify(read);
-const fstatAsync = promisify(fstat);
-const closeAsync = promisify(close);
 
 /** A regular file as `prepareLayer` recorded it. */
 export interface RecordedFile {
@@ -62,8 +49,8 @@ export function readWholeFileInto(file: RecordedFile, target: Buffer, offset: nu
 /** An open recorded file that passed its first check, ready to be read once. */
 export interface OpenedFile {
   /**
-   * Reads up to `length` bytes at `position` of the file into `target` at `offset` and returns
-   * the count, which is never 0: end-of-file before the recorded size throws.
+   * Reads up to `length` bytes at `position` of the file into `target` at `offset` on the thread
+   * pool and returns the count, which is never 0: end-of-file before the recorded size throws.
    */
   readInto(target: Buffer, offset: number, length: number, position: number): Promise<number>;
   /**
@@ -71,22 +58,23 @@ export interface OpenedFile {
    * gives the recorded size. Callers hold back the last bytes until this passes, so that a file
    * that changed never yields a complete entry.
    */
-  check(): Promise<void>;
+  check(): void;
   /** Closes the file descriptor. */
-  close(): Promise<void>;
+  close(): void;
 }
 
 /**
  * Opens a recorded file and checks by fstat that it is still a regular file of the recorded size,
  * so that a file that changed fails before any of its entry goes out. Throws like
- * `readWholeFileInto`.
+ * `readWholeFileInto`. Only the reads of the content run on the thread pool: open, fstat and
+ * close are synchronous, as they cost less than a round trip there.
  */
-export async function openFile(file: RecordedFile): Promise<OpenedFile> {
-  const fd = await openRecordedFile(file);
+export function openFile(file: RecordedFile): OpenedFile {
+  const fd = openRecordedFileSync(file);
   try {
-    await checkStats(fd, file);
+    checkStatsSync(fd, file);
   } catch (error) {
-    await closeAsync(fd);
+    closeSync(fd);
     throw error;
   }
   return {
@@ -100,17 +88,20 @@ export async function openFile(file: RecordedFile): Promise<OpenedFile> {
       }
       return bytesRead;
     },
-    async check() {
-      if ((await readAt(fd, file, Buffer.alloc(1), 0, 1, file.size)) > 0) {
+    check() {
+      if (readAtSync(fd, file, Buffer.alloc(1), 0, 1, file.size) > 0) {
         throw changedError(file, `more than the ${file.size} bytes recorded`);
       }
-      await checkStats(fd, file);
+      checkStatsSync(fd, file);
     },
-    close: () => closeAsync(fd),
+    close: () => closeSync(fd),
   };
 }
 
-/** Opens a file like `openRecordedFile`, synchronously. */
+/**
+ * Opens a file for reading without following a symlink that took its place. O_NONBLOCK keeps
+ * open() from waiting for a writer if a FIFO took the file's place.
+ */
 function openRecordedFileSync(file: RecordedFile): number {
   try {
     return openSync(
@@ -159,19 +150,6 @@ function checkStatsSync(fd: number, file: RecordedFile): void {
   }
 }
 
-/** Opens a file for reading without following a symlink that took its place. */
-async function openRecordedFile(file: RecordedFile): Promise<number> {
-  // O_NONBLOCK keeps open() from waiting for a writer if a FIFO took the file's place.
-  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-  return openAsync(file.diskPath, flags).catch((error: unknown) => {
-    // With O_NOFOLLOW, ELOOP means that the path is now a symlink.
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw changedError(file, 'no longer a regular file');
-    }
-    throw readError(displayName(file.diskPath), error);
-  });
-}
-
 /** Reads into `buffer` at `offset`. The file `position` defaults to `offset`. */
 async function readAt(
   fd: number,
@@ -189,18 +167,6 @@ async function readAt(
       throw changedError(file, 'no longer a regular file');
     }
     throw readError(displayName(file.diskPath), error);
-  }
-}
-
-async function checkStats(fd: number, file: RecordedFile): Promise<void> {
-  const stats = await fstatAsync(fd).catch((error: unknown) => {
-    throw readError(displayName(file.diskPath), error);
-  });
-  if (!stats.isFile()) {
-    throw changedError(file, 'no longer a regular file');
-  }
-  if (stats.size !== file.size) {
-    throw changedError(file, `${stats.size} bytes, ${file.size} recorded`);
   }
 }
 

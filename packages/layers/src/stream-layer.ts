@@ -120,7 +120,7 @@ class TarWriter {
   }
 
   async #writeLargeFile(entry: LayerEntry & { type: 'file' }, header: Buffer): Promise<void> {
-    const file = await openFile(entry);
+    const file = openFile(entry);
     try {
       if (this.#filled + header.length > BATCH_SIZE) {
         await this.#flush();
@@ -141,9 +141,9 @@ class TarWriter {
         position += bytesRead;
       }
       // The batch holding the last bytes goes out only after these checks pass.
-      await file.check();
+      file.check();
     } finally {
-      await file.close();
+      file.close();
     }
     await this.#zeros(paddedSize(entry.size) - entry.size);
   }

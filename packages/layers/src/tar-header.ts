@@ -21,7 +21,7 @@ interface BlockFields {
   linkname: string;
 }
 
-// A string is ASCII when it has no code unit above 0x7f; only then may it go in a ustar field.
+// Matches a string that is not ASCII. Only ASCII names go in ustar fields, as tar-stream 3 does.
 const NOT_ASCII = /[\u0080-\uffff]/;
 
 /**
@@ -81,7 +81,7 @@ function blockFields(entry: LayerEntry): BlockFields {
 /**
  * Fits the name into ustar's name and prefix fields, moving leading folders into the prefix while
  * the name is over 100 bytes. Returns the PAX records to write instead when the name is not ASCII
- * or does not fit, the target is over 100 bytes or the file is 8 GiB or more; undefined otherwise.
+ * or does not fit, the target is over 100 bytes or the file is 8 GiB or more, else undefined.
  */
 function paxFields(entry: LayerEntry, fields: BlockFields): Buffer[] | undefined {
   const large = entry.type === 'file' && entry.size >= USTAR_SIZE_LIMIT;
@@ -121,6 +121,7 @@ function fitName(fields: BlockFields): boolean {
   return true;
 }
 
+/** Encodes one ustar header block with the fields given and its checksum. */
 function ustarBlock(fields: BlockFields, mtime: number): Buffer {
   const block = Buffer.alloc(BLOCK_SIZE);
   block.write(fields.name, 0, 'utf8');
