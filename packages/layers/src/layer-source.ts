@@ -9,6 +9,9 @@ export interface LayerSymlink {
   target: string;
 }
 
+/** The latest modification time a layer takes, in seconds since the epoch. */
+const MAX_MTIME = 8_640_000_000_000;
+
 /** An extra folder at an absolute image path, e.g. `{ path: '/tmp', mode: 0o1777 }`. */
 export interface LayerDirectory {
   /** Absolute path of the folder inside the image. */
@@ -107,10 +110,11 @@ export function checkSource(source: LayerSource): CheckedSource {
   });
 
   const mtime = source.mtime ?? 1;
-  if (!Number.isSafeInteger(mtime) || mtime < 0) {
+  // 8.64e12 s is the last second a JavaScript Date can hold, about the year 275,760.
+  if (!Number.isSafeInteger(mtime) || mtime < 0 || mtime > MAX_MTIME) {
     throw new LayerError(
       'INVALID_SOURCE',
-      `invalid mtime ${String(mtime).slice(0, 40)}: expected whole seconds since 1970-01-01, such as 1`,
+      `invalid mtime ${String(mtime).slice(0, 40)}: expected whole seconds from 0 to ${MAX_MTIME} since 1970-01-01, such as 1`,
     );
   }
 

@@ -88,7 +88,9 @@ function paxFields(entry: LayerEntry, fields: BlockFields): Buffer[] | undefined
   if (!large && fitName(fields) && Buffer.byteLength(fields.linkname) <= 100) {
     return undefined;
   }
-  const records = [paxRecord('path', Buffer.from(fields.name))];
+  // fitName may have moved leading folders into the prefix before the target turned out too long.
+  const path = fields.prefix === '' ? fields.name : `${fields.prefix}/${fields.name}`;
+  const records = [paxRecord('path', Buffer.from(path))];
   if (fields.linkname !== '') {
     records.push(paxRecord('linkpath', Buffer.from(fields.linkname)));
   }
