@@ -185,4 +185,42 @@ describe('storepack build faults', () => {
     expect(stderr).toBe(`storepack: interrupted by ${signal}\n`);
     expect(await readdir(output)).toEqual([]);
   });
+
+  it.each([
+    ['shrinks', 'truncate', ['-s', '1M']],
+    ['grows', 'sh', ['-c', 'head -c 1048576 /dev/zero >> "$0"']],
+  ] as const)('names a file that %s while it is read', async (_case, program, args) => {
+    const root = path.join(work, `changing-${_case}`);
+    const file = path.join(root, bigItem, 'blob');
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, Buffer.alloc(512 * 1024 * 1024, 2));
+    const output = await mkdtemp(path.join(work, `changing-${_case}-out-`));
+
+    const child = spawn(
+      process.execPath,
+      [bin, 'build', '--root', root, bigItem, '-o', path.join(output, 'image.tar')],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    // Change the file once the temporary output exists, that is while the layer streams.
+    while ((await readdir(output)).length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await runCommand(program, [...args, file]);
+
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(
+      `storepack: reading ${file}: file changed after the layer was prepared: `,
+    );
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(await readdir(output)).toEqual([]);
+    await rm(root, { recursive: true, force: true });
+  });
 });
