@@ -167,6 +167,35 @@ describe('storepack build --cache', () => {
   });
 });
 
+describe('storepack build with one cache for two builds', () => {
+  it('gives both builds a correct image', async () => {
+    const cache = path.join(work, 'shared-cache');
+    const outputs = ['first', 'second'].map((name) => path.join(work, `shared-${name}.tar`));
+    const runs = await Promise.all(
+      outputs.map((output) =>
+        runStorepack(['build', fixture.root, '--compress', 'gzip', '--cache', cache, '-o', output]),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+    }
+
+    expect(await sha256(outputs[1] as string)).toBe(await sha256(outputs[0] as string));
+    // skopeo checks every blob's digest as it copies.
+    await runCommand('skopeo', [
+      'copy',
+      '-q',
+      `docker-archive:${outputs[0]}`,
+      `oci:${path.join(work, 'shared-copy')}:x`,
+    ]);
+    const leftovers = (await readdir(path.join(cache, 'blobs', 'sha256'))).filter((name) =>
+      name.startsWith('.'),
+    );
+    expect(leftovers).toEqual([]);
+  });
+});
+
 describe('storepack build layer flags with bad input', () => {
   // Each case is a usage error that writes nothing.
   it.each([
