@@ -16,10 +16,15 @@ import { findMember, type TarMembers } from './tar-members.js';
  */
 export function ociLayoutFolder(folder: string): OciBlobSource {
   const cache = new Map<string, Promise<BlobDigests | undefined>>();
+  let base: Promise<string> | undefined;
+  const layoutFolder = () => {
+    base ??= realpath(folder);
+    return base;
+  };
   const read = (name: string): Promise<BlobDigests | undefined> => {
     let facts = cache.get(name);
     if (facts === undefined) {
-      facts = readFile(folder, name);
+      facts = readFile(folder, name, layoutFolder);
       cache.set(name, facts);
     }
     return facts;
@@ -40,7 +45,11 @@ export function ociArchiveMembers(members: TarMembers): OciBlobSource {
   };
 }
 
-async function readFile(folder: string, name: string): Promise<BlobDigests | undefined> {
+async function readFile(
+  folder: string,
+  name: string,
+  layoutFolder: () => Promise<string>,
+): Promise<BlobDigests | undefined> {
   const path = join(folder, name);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
@@ -61,7 +70,7 @@ async function readFile(folder: string, name: string): Promise<BlobDigests | und
       throw notInLayout(path, 'not a regular file');
     }
     // A folder on the way, such as blobs/, may itself be a link to somewhere else.
-    const [real, base] = await Promise.all([realpath(path), realpath(folder)]);
+    const [real, base] = await Promise.all([realpath(path), layoutFolder()]);
     if (!real.startsWith(`${base}${sep}`)) {
       throw notInLayout(path, `a link out of the layout, to ${real}`);
     }

@@ -1,4 +1,5 @@
 import { ImageError } from './errors.js';
+import { systemErrorCause } from './system-error.js';
 
 /**
  * Wraps a failure to read `path` in an `ImageError`: a system error (one with a `syscall`)
@@ -11,8 +12,10 @@ export function asReadError(path: string, error: unknown, expected: string): Ima
   }
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof Error && 'syscall' in error) {
-    const cause = message.replace(/^E[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
-    return new ImageError('READ', `reading ${path}: ${cause}`, { path, cause: error });
+    return new ImageError('READ', `reading ${path}: ${systemErrorCause(error)}`, {
+      path,
+      cause: error,
+    });
   }
 
   // tar-stream's messages read "Invalid tar header. Maybe the tar is corrupted or …".

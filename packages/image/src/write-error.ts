@@ -1,4 +1,5 @@
 import { ImageError } from './errors.js';
+import { systemErrorCause } from './system-error.js';
 
 /**
  * Wraps a system error (one with a `syscall`) so that its message names the output `path` rather
@@ -7,8 +8,10 @@ import { ImageError } from './errors.js';
  */
 export function asWriteError(path: string, error: unknown): unknown {
   if (error instanceof Error && 'syscall' in error) {
-    const cause = error.message.replace(/^E[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '');
-    return new ImageError('WRITE', `writing ${path}: ${cause}`, { path, cause: error });
+    return new ImageError('WRITE', `writing ${path}: ${systemErrorCause(error)}`, {
+      path,
+      cause: error,
+    });
   }
   return error;
 }
