@@ -1,6 +1,6 @@
 // The output disk fills up: storepack builds an image larger than a 2 MiB tmpfs into it, once per
 // format. The build must fail with one line on stderr and leave nothing behind, on the tmpfs or in
-// the temporary folder. Mounting needs root, as CI runs; elsewhere these tests fail and say why.
+// the temporary folder. Mounting needs root, as CI runs; elsewhere these tests fail and print why.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';

@@ -8,8 +8,8 @@ export interface ProgressDisplay {
 
 /**
  * Returns a display that rewrites one line of standard error with the closure's size and the
- * layer being written, its bytes and rate, or undefined when standard error is no terminal or
- * `quiet` is set, so that logs and pipes get no progress lines. It writes no colours.
+ * layer being written, its bytes and rate. Returns undefined when standard error is no terminal
+ * or `quiet` is set, so that logs and pipes get no progress lines. It writes no colours.
  */
 export function progressDisplay(quiet: boolean): ProgressDisplay | undefined {
   if (quiet || !process.stderr.isTTY) {

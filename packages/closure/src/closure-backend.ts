@@ -14,7 +14,7 @@ export interface StoreContext {
   root: string | undefined;
   /** Store database file: the one given, else the default one of the store directory. */
   databaseFile: string | undefined;
-  /** Maps a store path to the file that holds it on disk. */
+  /** Maps a store path to the file that contains it on disk. */
   onDisk: (storePath: string) => string;
   /** Receiver of debug and warning events. */
   logger: Logger | undefined;

@@ -18,7 +18,7 @@ export interface CommandStore {
   databaseFile?: string | undefined;
 }
 
-/** The program that answers for a store, with the arguments that select the store. */
+/** The program that queries a store, with the arguments that select the store. */
 export interface StoreProgram {
   /** `nix-store`, or `guix` for Guix's own store. */
   program: 'nix-store' | 'guix';

@@ -1,10 +1,10 @@
-/** Where and why a JSON text is invalid. */
+/** Position and cause of an error in a JSON text. */
 export interface JsonSyntaxError {
   /** Line of the first offending character, from 1. */
   line: number;
   /** Column of the first offending character, from 1. */
   column: number;
-  /** What the parser expected, e.g. `expected a value`. */
+  /** Description of what the parser expected, e.g. `expected a value`. */
   reason: string;
 }
 

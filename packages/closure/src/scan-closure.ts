@@ -63,7 +63,7 @@ export async function listStoreItems(storeDirOnDisk: string): Promise<Map<string
   return items;
 }
 
-/** What a scan measures of one item besides its references. */
+/** Measurements a scan takes of one item besides its references. */
 interface ItemMeasure {
   narSize: number;
   fileCount: number;

@@ -14,17 +14,17 @@ import type { OciImageResult } from './oci-layout-writer.js';
 /** Destination of an image: a file or folder, written under a temporary name and renamed, or an open stream. */
 export type ImageTarget = { path: string } | { stream: Writable };
 
-/** How an image is written: `docker save`'s archive, an OCI layout folder, or a tar of one. */
+/** Output format of an image: `docker save`'s archive, an OCI layout folder, or a tar of one. */
 export type OutputFormat = 'docker-archive' | 'oci' | 'oci-archive';
 
-/** What {@link buildImage} wrote, by format. */
+/** Result of {@link buildImage}, by format. */
 export type BuildResult =
   | ({ format: 'docker-archive' } & ImageResult)
   | ({ format: 'oci' | 'oci-archive' } & OciImageResult);
 
 /**
  * Builds the image of `options.paths` and their closure into `target`, as a docker-archive unless
- * `format` says otherwise. Every option is checked and the closure found before the target is
+ * `format` names another. Every option is checked and the closure found before the target is
  * touched, so bad input leaves no file.
  */
 export async function buildImage(
@@ -43,7 +43,7 @@ export async function buildImage(
 /**
  * Builds one image per entry of `images`, each for its own `system`, into one OCI layout or
  * oci-archive whose index lists a manifest per platform. The tags are those of the first entry.
- * A docker-archive holds a single platform, so it takes exactly one entry.
+ * A docker-archive contains a single platform, so it takes exactly one entry.
  */
 export async function buildMultiPlatformImage(
   images: ImageOptions[],

@@ -7,7 +7,7 @@ import {
 } from '@storepack/image-spec';
 import type { ImagePlan } from './image-plan.js';
 
-/** The serialised image config of a plan whose layers have streamed, with its digest. */
+/** Serialises the image config of a plan whose layers have streamed, and returns it with its digest. */
 export function imageConfigBytes(
   plan: ImagePlan,
   diffIds: Digest[],

@@ -64,7 +64,7 @@ export interface ImageOptions {
   extraDirectories?: { path: string; mode: number }[];
   /** Annotations of an OCI manifest, such as `org.opencontainers.image.source`. */
   annotations?: Record<string, string>;
-  /** How the closure is split into layers: `single`, `popularity` or `churn` (the default). */
+  /** Layer planner that splits the closure: `single`, `popularity` or `churn` (the default). */
   planner?: PlannerName;
   /** Most layers the image may have; 100 by default, since runtimes fail past about 125. */
   maxLayers?: number;

@@ -19,10 +19,10 @@ export interface LayerSourceOptions {
 }
 
 /**
- * Splits the closure into layer sources with the planner. With `single`, the one layer also contains
- * the symlinks and extra folders, as the original does. With any other planner they go in a last
- * layer of their own, so that changing them leaves the store layers, and their cached blobs, as
- * they were; that layer counts towards `maxLayers`.
+ * Splits the closure into layer sources with the planner. With `single`, the one layer also
+ * contains the symlinks and extra folders, as the original does. With any other planner they go
+ * in a last layer of their own. Changing them then leaves the store layers and their cached
+ * blobs as they were. That last layer counts towards `maxLayers`.
  */
 export function planLayerSources(closure: Closure, options: LayerSourceOptions): LayerSource[] {
   const common = {

@@ -8,7 +8,7 @@ export interface ClosureProgress {
   kind: 'closure';
   /** Store items in the closure. */
   items: number;
-  /** Where the closure came from: `db`, `command`, `scan` or `file`. */
+  /** Source of the closure: `db`, `command`, `scan` or `file`. */
   source: string;
 }
 
@@ -25,7 +25,7 @@ export interface WriteProgress {
   size: number;
 }
 
-/** The least time between two progress reports of one layer, so that reporting stays cheap. */
+/** Minimum time between two progress reports of one layer, so that reporting stays cheap. */
 const REPORT_INTERVAL_MS = 200;
 
 /**

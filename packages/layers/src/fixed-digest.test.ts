@@ -1,6 +1,6 @@
 // Pins the bytes of a fixed tree's layer: its size, entry count and diff ID were recorded once
 // and must never change, whatever writes the tar, since cached layers and published images rely
-// on them. The tree holds each header form: short and prefix-split names, PAX names and targets,
+// on them. The tree contains each header form: short and prefix-split names, PAX names and targets,
 // raw-byte names, empty, small and multi-chunk files, and extra symlinks with their folders.
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -302,7 +302,7 @@ const mtimeArb = fc.oneof(fc.constant(1), fc.constant(0), fc.integer({ min: 0, m
 /** Archive name lengths around the ustar limits: a 100-byte name, a 155-byte prefix, 256 in all. */
 const BOUNDARY_LENGTHS = [99, 100, 101, 154, 155, 156, 157, 255, 256, 257, 258, 355, 356];
 
-/** Base name of the item that holds a boundary path: `nix/store/<hash>-b/` is 45 bytes. */
+/** Base name of the item that contains a boundary path: `nix/store/<hash>-b/` is 45 bytes. */
 const BOUNDARY_ITEM = `${'0'.repeat(32)}-b`;
 const BOUNDARY_PREFIX_LENGTH = `nix/store/${BOUNDARY_ITEM}/`.length;
 

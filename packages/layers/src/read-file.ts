@@ -14,7 +14,7 @@ export interface RecordedFile {
 
 /**
  * Reads a recorded file whole into `target` at `offset`, which must have room for one byte more
- * than the recorded size, and checks it: end-of-file must come exactly at the recorded size, and
+ * than the recorded size, and checks it. End-of-file must come exactly at the recorded size, and
  * fstat after reading must give a regular file of that size. Throws READ when the file cannot be
  * opened or read, CHANGED_WHILE_READING when it differs from the record.
  *

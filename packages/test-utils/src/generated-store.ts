@@ -13,7 +13,7 @@ export interface GeneratedStore {
   storeUri: string;
   /** Store database, `<root>/nix/var/nix/db/db.sqlite`. */
   dbPath: string;
-  /** The item whose closure holds every item but the unreachable ones. */
+  /** The item whose closure contains every item but the unreachable ones. */
   rootItem: string;
   /** Every item of the store, sorted. */
   items: string[];

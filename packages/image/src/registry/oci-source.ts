@@ -152,8 +152,8 @@ function checkDescriptor(
 }
 
 /**
- * Keeps the entries of a layout's index whose ref name is `tag` or ends in `:tag`, when the
- * index lists several images and some of them match; otherwise every entry.
+ * Keeps the entries of a layout's index whose ref name is `tag` or ends in `:tag`. This applies
+ * only when the index lists several images and some of them match. Otherwise every entry is kept.
  */
 function chooseByTag(entries: FoundDescriptor[], tag: string | undefined): FoundDescriptor[] {
   if (tag === undefined || new Set(entries.map((entry) => String(entry.digest))).size <= 1) {

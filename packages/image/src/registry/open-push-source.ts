@@ -15,7 +15,7 @@ import { seekableArchive } from './uncompressed-archive.js';
 /**
  * Opens an image on disk for pushing: a docker-archive (plain or gzip-compressed), an oci-archive
  * or an OCI image layout folder, the formats `inspectImage` reads. Only headers, manifests and
- * configs are read here; layers are streamed when they are uploaded. In a layout that holds
+ * configs are read here; layers are streamed when they are uploaded. In a layout that contains
  * several images, `tag` picks the one of that ref name. Raises `ImageError` with
  * code `READ` or `NOT_IMAGE` for a path that cannot be read or is no image.
  */

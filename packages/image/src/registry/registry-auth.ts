@@ -13,10 +13,10 @@ export function basicAuthorization(credentials: RegistryCredentials): string {
 }
 
 /**
- * Meets a registry's challenge with the value of the `Authorization` header to send: Basic from
- * the credentials, or a Bearer token fetched from the challenge's `realm` for its `service` and
- * for `scopes` (such as `repository:team/hello:pull,push`), sending the credentials to the token
- * service when there are any. Raises `AUTHENTICATION` when credentials are missing or rejected.
+ * Returns the `Authorization` header value that answers a registry's challenge. For Basic it is
+ * made from the credentials. For Bearer it is a token fetched from the challenge's `realm` for its
+ * `service` and `scopes` (such as `repository:team/hello:pull,push`), with the credentials sent
+ * to the token service when there are any. Raises `AUTHENTICATION` when credentials are missing or rejected.
  */
 export async function authorizationFor(
   registry: string,
