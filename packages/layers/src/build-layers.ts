@@ -7,7 +7,7 @@ import { LAYER_FORMAT_VERSION } from './layer-entry.js';
 import type { LayerSource } from './layer-source.js';
 import type { Logger } from './logger.js';
 import { prepareLayer } from './prepare-layer.js';
-import { ZSTD_LEVEL, ZSTD_PACKAGE_VERSION, type ZstdPool } from './zstd-pool.js';
+import { ZSTD_LEVEL, ZSTD_VERSION, type ZstdPool } from './zstd-pool.js';
 
 /** Settings for `buildLayer` and `buildLayers`. */
 export interface BuildLayerOptions {
@@ -49,7 +49,7 @@ function compressorFacts(compression: LayerCompression): Record<string, unknown>
     return { zlib: process.versions.zlib, level: GZIP_LEVEL };
   }
   if (compression === 'zstd') {
-    return { zstd: ZSTD_PACKAGE_VERSION, level: ZSTD_LEVEL, frameSize: ZSTD_FRAME_SIZE };
+    return { zstd: ZSTD_VERSION, level: ZSTD_LEVEL, frameSize: ZSTD_FRAME_SIZE };
   }
   return null;
 }

@@ -31,4 +31,10 @@ export {
   planLayers,
 } from './plan-layers.js';
 export { type PreparedLayer, type PrepareLayerOptions, prepareLayer } from './prepare-layer.js';
-export { ZSTD_LEVEL, ZstdPool } from './zstd-pool.js';
+export {
+  defaultZstdLibrary,
+  ZSTD_LEVEL,
+  ZSTD_VERSION,
+  type ZstdLibrary,
+  ZstdPool,
+} from './zstd-pool.js';

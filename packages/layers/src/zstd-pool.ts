@@ -7,8 +7,40 @@ import { LayerError } from './errors.js';
 /** The zstd level of layer blobs, the zstd command's default. */
 export const ZSTD_LEVEL = 3;
 
-/** Version of the zstd WebAssembly package; its compressor fixes the bytes of zstd blobs. */
-export const ZSTD_PACKAGE_VERSION = '@bokuweb/zstd-wasm@0.0.27';
+/**
+ * The zstd release that both compressor packages bundle. It fixes the bytes of zstd blobs, and both
+ * packages give the same frames for the same input and level, as a test checks.
+ */
+export const ZSTD_VERSION = '1.5.7';
+
+/**
+ * The zstd library of a pool. `native` is the C library in the `zstd-napi` addon, an optional
+ * dependency that needs a compiler at install. `wasm` is the same C sources built to WebAssembly in
+ * `@bokuweb/zstd-wasm`, which installs anywhere and runs at about half the speed.
+ */
+export type ZstdLibrary = 'native' | 'wasm';
+
+// The native package's binding module, because its one-shot call takes an output buffer. The
+// worker reuses that buffer, so each frame does not leave 4 MiB of garbage behind.
+const MODULES: Record<ZstdLibrary, string> = {
+  native: 'zstd-napi/binding.js',
+  wasm: '@bokuweb/zstd-wasm',
+};
+
+let defaultLibrary: ZstdLibrary | undefined;
+
+/** Returns `native` when the `zstd-napi` addon loads in this process, `wasm` otherwise. */
+export function defaultZstdLibrary(): ZstdLibrary {
+  if (defaultLibrary === undefined) {
+    try {
+      createRequire(import.meta.url)(MODULES.native);
+      defaultLibrary = 'native';
+    } catch {
+      defaultLibrary = 'wasm';
+    }
+  }
+  return defaultLibrary;
+}
 
 // The worker runs from a string, so that it needs no file of its own next to the compiled module
 // and also runs when tests load the TypeScript sources. Dynamic imports work whether Node evaluates
@@ -18,10 +50,24 @@ const WORKER_SOURCE = `
   const { parentPort, workerData } = await import('node:worker_threads');
   const loaded = await import(workerData.moduleUrl);
   const zstd = loaded.default ?? loaded;
-  await zstd.init();
+  let compress;
+  if (workerData.library === 'native') {
+    const context = new zstd.CCtx();
+    let scratch = new Uint8Array(0);
+    compress = (input, level) => {
+      const bound = zstd.compressBound(input.byteLength);
+      if (scratch.byteLength < bound) {
+        scratch = new Uint8Array(bound);
+      }
+      return scratch.slice(0, context.compress(scratch, input, level));
+    };
+  } else {
+    await zstd.init();
+    compress = (input, level) => zstd.compress(input, level);
+  }
   parentPort.on('message', ({ id, input, level }) => {
     try {
-      const output = zstd.compress(input, level);
+      const output = compress(input, level);
       // The input goes back too, so that the pool can fill it with the next frame.
       parentPort.postMessage({ id, output, input }, [output.buffer, input.buffer]);
     } catch (error) {
@@ -50,6 +96,7 @@ interface PoolWorker {
  */
 export class ZstdPool {
   readonly #size: number;
+  readonly #library: ZstdLibrary;
   readonly #workers: PoolWorker[] = [];
   readonly #queue: Job[] = [];
   readonly #spareBuffers: ArrayBuffer[] = [];
@@ -58,8 +105,14 @@ export class ZstdPool {
   #peakBusy = 0;
 
   /** Creates a pool of at most `size` workers, started when the first frames arrive. */
-  constructor(size = availableParallelism()) {
+  constructor(size = availableParallelism(), library: ZstdLibrary = defaultZstdLibrary()) {
     this.#size = Math.max(1, size);
+    this.#library = library;
+  }
+
+  /** The zstd library of this pool's workers. */
+  get library(): ZstdLibrary {
+    return this.#library;
   }
 
   /** Maximum number of frames that compressed at the same time so far. */
@@ -115,10 +168,9 @@ export class ZstdPool {
   }
 
   #startWorker(): PoolWorker {
-    const moduleUrl = pathToFileURL(
-      createRequire(import.meta.url).resolve('@bokuweb/zstd-wasm'),
-    ).href;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { moduleUrl } });
+    const library = this.#library;
+    const moduleUrl = pathToFileURL(createRequire(import.meta.url).resolve(MODULES[library])).href;
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { moduleUrl, library } });
     const entry: PoolWorker = { worker, job: undefined };
     worker.unref();
 

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultZstdLibrary, ZstdPool } from './zstd-pool.js';
+
+/** Text-like bytes that compress well, with a pattern that depends on `seed`. */
+function sample(size: number, seed: number): Uint8Array {
+  const words = ['store', 'layer', 'closure', 'glibc', 'lib', 'bin', '\n', '/nix/', '\0\0\0'];
+  const bytes = new Uint8Array(size);
+  let state = seed;
+  let offset = 0;
+  while (offset < size) {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    const word = Buffer.from(words[state % words.length] as string);
+    bytes.set(word.subarray(0, size - offset), offset);
+    offset += word.length;
+  }
+  return bytes;
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe('ZstdPool', () => {
+  const native = new ZstdPool(2, 'native');
+  const wasm = new ZstdPool(2, 'wasm');
+
+  afterAll(async () => {
+    await Promise.all([native.close(), wasm.close()]);
+  });
+
+  it('defaults to the native library', () => {
+    expect(defaultZstdLibrary()).toBe('native');
+    expect(new ZstdPool(1).library).toBe('native');
+  });
+
+  it.each([0, 1, 4096, 3 * 1024 * 1024 + 17])(
+    'gives the same frame from both libraries for %i bytes',
+    async (size) => {
+      const [fromNative, fromWasm] = await Promise.all([
+        native.compress(sample(size, size)),
+        wasm.compress(sample(size, size)),
+      ]);
+
+      expect(fromNative.length).toBeGreaterThan(0);
+      expect(sha256(fromNative)).toBe(sha256(fromWasm));
+    },
+  );
+
+  // Published zstd blobs and cached layers depend on these bytes. A zstd release that changes them
+  // needs a new cache key and a release note.
+  it.each(['native', 'wasm'] as const)('%s gives the recorded frame', async (library) => {
+    const frame = await (library === 'native' ? native : wasm).compress(sample(1024 * 1024, 7));
+
+    expect({ size: frame.length, sha256: sha256(frame) }).toEqual({
+      size: 12076,
+      sha256: '180fb356de57d52d8e789233e16a7a1588d18509c826202300d0f921ac481d5f',
+    });
+  });
+
+  it('compresses at the given level', async () => {
+    const input = sample(1024 * 1024, 3);
+    const [fast, strong] = await Promise.all([
+      native.compress(input.slice(), 1),
+      native.compress(input.slice(), 19),
+    ]);
+
+    expect(strong.length).toBeLessThan(fast.length);
+  });
+});
