@@ -19,10 +19,10 @@ interface TreeFolder {
  * before children and siblings sorted by the bytes of their names. The store folders, the items and
  * the extra symlinks (with any folders above them) share that one order.
  */
-export async function collectEntries(source: CheckedSource): Promise<LayerEntry[]> {
+export function collectEntries(source: CheckedSource): LayerEntry[] {
   const root = buildTree(source);
   const state: WalkState = { entries: [] };
-  await addChildren(root, '', state);
+  addChildren(root, '', state);
   return state.entries;
 }
 
@@ -108,7 +108,7 @@ function addExtraFolder(root: TreeFolder, parts: string[], mode: number): void {
   }
 }
 
-async function addChildren(folder: TreeFolder, prefix: string, state: WalkState): Promise<void> {
+function addChildren(folder: TreeFolder, prefix: string, state: WalkState): void {
   const names = [...folder.children.keys()].sort((a, b) =>
     Buffer.compare(Buffer.from(a), Buffer.from(b)),
   );
@@ -117,11 +117,11 @@ async function addChildren(folder: TreeFolder, prefix: string, state: WalkState)
     const entryName = `${prefix}${name}`;
     if (node.kind === 'folder') {
       state.entries.push({ type: 'directory', name: `${entryName}/`, mode: node.mode });
-      await addChildren(node, `${entryName}/`, state);
+      addChildren(node, `${entryName}/`, state);
     } else if (node.kind === 'symlink') {
       state.entries.push({ type: 'symlink', name: entryName, target: node.target });
     } else {
-      await walkItem(node.item.diskPath, entryName, state);
+      walkItem(node.item.diskPath, entryName, state);
     }
   }
 }

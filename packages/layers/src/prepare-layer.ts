@@ -39,7 +39,7 @@ export async function prepareLayer(
   options?: PrepareLayerOptions,
 ): Promise<PreparedLayer> {
   const checked = checkSource(source);
-  const entries = await collectEntries(checked);
+  const entries = collectEntries(checked);
   const mtime = Math.floor(checked.mtime.getTime() / 1000);
   const size = measureLayer(entries, mtime);
   options?.logger?.debug('layer prepared', {

@@ -13,7 +13,7 @@ export interface StreamResult {
 }
 
 /** Bytes of tar gathered before they are hashed and pushed as one chunk. */
-const BATCH_SIZE = 1024 * 1024;
+const BATCH_SIZE = 512 * 1024;
 
 /** Files up to this size are read whole, with synchronous calls, straight into the batch. */
 const WHOLE_FILE_MAX_SIZE = 256 * 1024;
@@ -23,8 +23,8 @@ const STOPPED = Symbol('stopped');
 
 /**
  * Streams the tar of `entries`, hashing the bytes as they pass. `mtime` is in seconds. Headers and
- * small files are gathered into chunks of about 1 MiB, and large files are read 1 MiB at a time,
- * the next read running while the last chunk is hashed. `onEnd` runs when the stream emits 'end',
+ * small files are gathered into chunks of up to 512 KiB, and large files are read 512 KiB at a
+ * time, each read running while the chunk before it is hashed. `onEnd` runs when the stream emits 'end',
  * before any listener the caller adds later. The stream fails with a LayerError when a file cannot
  * be read or changed since it was recorded, or when the byte count differs from `size`. Nothing is
  * read before the first chunk is requested.
@@ -128,13 +128,13 @@ class TarWriter {
       this.#filled += header.copy(this.#batch, this.#filled);
       let position = 0;
       while (position < entry.size) {
-        const full = this.#filled === BATCH_SIZE ? this.#take() : undefined;
-        const length = Math.min(BATCH_SIZE - this.#filled, entry.size - position);
-        const reading = file.readInto(this.#batch, this.#filled, length, position);
-        if (full !== undefined) {
-          // The read runs on the thread pool while the full batch is hashed and pushed.
+        // Each read goes into a new batch, while the bytes before it are hashed and pushed.
+        const before = this.#filled > 0 ? this.#take() : undefined;
+        const length = Math.min(BATCH_SIZE, entry.size - position);
+        const reading = file.readInto(this.#batch, 0, length, position);
+        if (before !== undefined) {
           reading.catch(() => undefined);
-          await this.#emit(full);
+          await this.#emit(before);
         }
         const bytesRead = await reading;
         this.#filled += bytesRead;

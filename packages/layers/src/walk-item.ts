@@ -1,6 +1,5 @@
-import type { BigIntStats } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { lstat } from 'node:fs/promises';
 import { decodeName, displayName, type EntryName, joinName } from './entry-name.js';
 import { LayerError, readError } from './errors.js';
 import { DIRECTORY_MODE, type LayerEntry, storeFileMode } from './layer-entry.js';
@@ -14,40 +13,23 @@ export interface WalkState {
  * Appends the entries of the file, symlink or folder at `diskPath`, named `name` in the archive,
  * parents before children and siblings sorted by the bytes of their names. Symlinks are never
  * followed.
+ *
+ * Every call is synchronous: with thousands of small calls, a thread pool round trip each costs
+ * more than the calls themselves. Folder listings give each child's type, so only regular files
+ * (and children of an unexpected type) need an lstat call of their own.
  */
-export async function walkItem(diskPath: string, name: string, state: WalkState): Promise<void> {
-  const stats = await lstat(diskPath, { bigint: true }).catch((error: unknown) => {
-    throw readError(diskPath, error);
-  });
-  await addPath(diskPath, name, stats, state);
+export function walkItem(diskPath: string, name: string, state: WalkState): void {
+  addStats(diskPath, name, lstatAt(diskPath), state);
 }
 
-async function addPath(
-  diskPath: EntryName,
-  name: EntryName,
-  stats: BigIntStats,
-  state: WalkState,
-): Promise<void> {
+function addStats(diskPath: EntryName, name: EntryName, stats: Stats, state: WalkState): void {
   if (stats.isDirectory()) {
-    state.entries.push({ type: 'directory', name: joinName(name, ''), mode: DIRECTORY_MODE });
-    for (const child of await readChildren(diskPath)) {
-      await addPath(child.diskPath, joinName(name, child.name), child.stats, state);
-    }
-    return;
-  }
-
-  if (stats.isSymbolicLink()) {
-    let target: Buffer;
-    try {
-      target = readlinkSync(diskPath, { encoding: 'buffer' });
-    } catch (error) {
-      throw readError(displayName(diskPath), error);
-    }
-    state.entries.push({ type: 'symlink', name, target: decodeName(target) });
-    return;
-  }
-
-  if (!stats.isFile()) {
+    addDirectory(diskPath, name, state);
+  } else if (stats.isSymbolicLink()) {
+    addSymlink(diskPath, name, state);
+  } else if (stats.isFile()) {
+    addFile(diskPath, name, stats, state);
+  } else {
     const displayedPath = displayName(diskPath);
     throw new LayerError(
       'UNSUPPORTED_FILE_TYPE',
@@ -55,12 +37,39 @@ async function addPath(
       { path: displayedPath },
     );
   }
+}
 
+function addDirectory(diskPath: EntryName, name: EntryName, state: WalkState): void {
+  state.entries.push({ type: 'directory', name: joinName(name, ''), mode: DIRECTORY_MODE });
+  for (const child of readChildren(diskPath)) {
+    const childName = decodeName(child.name);
+    const childPath = joinName(diskPath, childName);
+    const entryName = joinName(name, childName);
+    if (child.isDirectory()) {
+      addDirectory(childPath, entryName, state);
+    } else if (child.isSymbolicLink()) {
+      addSymlink(childPath, entryName, state);
+    } else {
+      addStats(childPath, entryName, lstatAt(childPath), state);
+    }
+  }
+}
+
+function addSymlink(diskPath: EntryName, name: EntryName, state: WalkState): void {
+  let target: Buffer;
+  try {
+    target = readlinkSync(diskPath, { encoding: 'buffer' });
+  } catch (error) {
+    throw readError(displayName(diskPath), error);
+  }
+  state.entries.push({ type: 'symlink', name, target: decodeName(target) });
+}
+
+function addFile(diskPath: EntryName, name: EntryName, stats: Stats, state: WalkState): void {
   // Every path of a hard-linked file is written with its full content, as a NAR serialises it,
   // so a store that `nix-store --optimise` or Guix deduplicated gives the same bytes as one that
   // is not.
-  const mode = storeFileMode(Number(stats.mode));
-  if (stats.size > BigInt(Number.MAX_SAFE_INTEGER)) {
+  if (stats.size > Number.MAX_SAFE_INTEGER) {
     const displayedPath = displayName(diskPath);
     throw new LayerError(
       'FILE_TOO_LARGE',
@@ -68,35 +77,35 @@ async function addPath(
       { path: displayedPath },
     );
   }
-  state.entries.push({ type: 'file', name, mode, size: Number(stats.size), diskPath });
-}
-
-/**
- * Lists a folder's children sorted by the bytes of their names, with their lstat results. The
- * calls here and for symlinks are synchronous, because with thousands of small calls a thread pool
- * round trip each costs more than the calls themselves.
- */
-async function readChildren(diskPath: EntryName) {
-  let rawNames: Buffer[];
-  try {
-    rawNames = readdirSync(diskPath, { encoding: 'buffer' });
-  } catch (error) {
-    throw readError(displayName(diskPath), error);
-  }
-  rawNames.sort(Buffer.compare);
-
-  return rawNames.map((raw) => {
-    const name = decodeName(raw);
-    const childPath = joinName(diskPath, name);
-    try {
-      return { name, diskPath: childPath, stats: lstatSync(childPath, { bigint: true }) };
-    } catch (error) {
-      throw readError(displayName(childPath), error);
-    }
+  state.entries.push({
+    type: 'file',
+    name,
+    mode: storeFileMode(stats.mode),
+    size: stats.size,
+    diskPath,
   });
 }
 
-function fileType(stats: BigIntStats): string {
+/** Lists a folder's children, with their types, sorted by the bytes of their names. */
+function readChildren(diskPath: EntryName): Dirent<Buffer>[] {
+  let children: Dirent<Buffer>[];
+  try {
+    children = readdirSync(diskPath, { encoding: 'buffer', withFileTypes: true });
+  } catch (error) {
+    throw readError(displayName(diskPath), error);
+  }
+  return children.sort((a, b) => Buffer.compare(a.name, b.name));
+}
+
+function lstatAt(diskPath: EntryName): Stats {
+  try {
+    return lstatSync(diskPath);
+  } catch (error) {
+    throw readError(displayName(diskPath), error);
+  }
+}
+
+function fileType(stats: Stats): string {
   if (stats.isSocket()) return 'socket';
   if (stats.isFIFO()) return 'FIFO';
   if (stats.isCharacterDevice()) return 'character device';
