@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -26,6 +26,13 @@ afterAll(async () => {
 async function layerCount(archive: string): Promise<number> {
   const { stdout } = await runCommand('tar', ['-xOf', archive, 'manifest.json']);
   return JSON.parse(stdout)[0].Layers.length;
+}
+
+/** Returns the hex digests of the layers that an image manifest lists. */
+function layerDigests(manifest: unknown): string[] {
+  return (manifest as { layers: { digest: string }[] }).layers.map((layer) =>
+    layer.digest.replace(/^sha256:/, ''),
+  );
 }
 
 async function sha256(file: string): Promise<string> {
@@ -112,6 +119,12 @@ describe('storepack build --compress', () => {
       (layer) => layer.mediaType,
     );
     expect(new Set(mediaTypes)).toEqual(new Set(['application/vnd.oci.image.layer.v1.tar+zstd']));
+    // The layout's blobs are copies: a link would let a change to one corrupt the cache.
+    for (const digest of layerDigests(manifest)) {
+      const blob = path.join(layout, 'blobs', 'sha256', digest);
+      expect((await stat(blob)).nlink).toBe(1);
+      expect(await sha256(blob)).toBe(digest);
+    }
     // skopeo decompresses every zstd frame to check the diff IDs when it converts the layers.
     await runCommand('skopeo', [
       'copy',
@@ -121,6 +134,30 @@ describe('storepack build --compress', () => {
       `oci:${layout}`,
       `oci:${path.join(work, 'zstd-as-gzip')}:x`,
     ]);
+  });
+});
+
+describe('storepack build --format oci-archive --cache', () => {
+  it('archives the cached blobs and leaves no link to them', async () => {
+    const cache = path.join(work, 'archive-cache');
+    const archive = path.join(work, 'zstd-oci.tar');
+    const args = ['build', fixture.root, '--format', 'oci-archive', '--compress', 'zstd'];
+    const run = await runStorepack([...args, '--cache', cache, '-o', archive]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+
+    const { manifest } = await skopeoInspect(`oci-archive:${archive}`);
+    const digests = layerDigests(manifest);
+    expect(digests).toHaveLength(6);
+    const cached = await readdir(path.join(cache, 'blobs', 'sha256'));
+    expect(cached.sort()).toEqual([...digests].sort());
+    for (const digest of cached) {
+      expect((await stat(path.join(cache, 'blobs', 'sha256', digest))).nlink).toBe(1);
+    }
+    // Built again from the full cache, the archive has the same bytes.
+    const again = path.join(work, 'zstd-oci-again.tar');
+    expect((await runStorepack([...args, '--cache', cache, '-o', again])).status).toBe(0);
+    expect(await sha256(again)).toBe(await sha256(archive));
   });
 });
 

@@ -9,6 +9,8 @@ export interface ImageLayer {
   readonly compression: LayerCompression;
   /** Byte length of the blob, known before it streams. */
   readonly size: number;
+  /** Path of the blob file when it was built ahead, for a writer to copy or link it whole. */
+  readonly path?: string;
   /** Returns a stream of the blob's bytes; a layer read from the store streams once. */
   createStream(): Readable;
   /** Returns the digest of the blob; for a layer read from the store, only once it has streamed. */
@@ -36,6 +38,7 @@ export function cachedLayer(source: LayerSource, layer: CachedLayer): ImageLayer
     source,
     compression: layer.compression,
     size: layer.size,
+    path: layer.path,
     createStream: () => layer.createStream(),
     digest: () => layer.digest,
     diffId: () => layer.diffId,

@@ -51,7 +51,7 @@ export { inspectImage } from './inspect-image.js';
 export { type LayerSourceOptions, planLayerSources } from './layer-sources.js';
 export type { Logger } from './logger.js';
 export { writeOciArchive } from './oci-archive-writer.js';
-export { type OciImageBlobs, writeOciImageBlobs } from './oci-image-blobs.js';
+export { type OciBlobOptions, type OciImageBlobs, writeOciImageBlobs } from './oci-image-blobs.js';
 export { writeOciLayout } from './oci-layout-target.js';
 export { type OciImageResult, writeOciLayoutInto } from './oci-layout-writer.js';
 export type { BlobStatus } from './registry/blob-upload.js';

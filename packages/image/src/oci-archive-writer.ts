@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream';
 import type { WriteOptions } from './docker-archive-writer.js';
 import type { ImagePlan } from './image-plan.js';
 import { type OciImageResult, writeOciLayoutInto } from './oci-layout-writer.js';
+import { READ_CHUNK_SIZE } from './read-chunk-size.js';
 import { TarSink } from './tar-sink.js';
 
 /**
@@ -21,7 +22,8 @@ export async function writeOciArchive(
 ): Promise<OciImageResult> {
   const folder = await mkdtemp(join(tmpdir(), 'storepack-oci-archive-'));
   try {
-    const result = await writeOciLayoutInto(plans, folder, options);
+    // The folder is this writer's own, so blobs from the layer cache are linked, not copied.
+    const result = await writeOciLayoutInto(plans, folder, { ...options, linkBuiltBlobs: true });
     const created = (Array.isArray(plans) ? plans[0] : plans)?.created ?? new Date(1000);
     const archive = new TarSink(output, created, options.signal);
     try {
@@ -31,7 +33,8 @@ export async function writeOciArchive(
           continue;
         }
         const file = join(folder, name);
-        await archive.addStream(name, (await stat(file)).size, createReadStream(file));
+        const source = createReadStream(file, { highWaterMark: READ_CHUNK_SIZE });
+        await archive.addStream(name, (await stat(file)).size, source);
       }
       await archive.finish();
     } catch (error) {

@@ -5,6 +5,7 @@ import { blobPath, type Digest, isDigest } from '@storepack/image-spec';
 import { type BlobDigests, digestBlob } from './blob-digest.js';
 import { ImageError } from './errors.js';
 import type { OciBlobSource } from './oci-image-reader.js';
+import { READ_CHUNK_SIZE } from './read-chunk-size.js';
 import { asReadError } from './read-error.js';
 import { findMember, type TarMembers } from './tar-members.js';
 
@@ -74,7 +75,9 @@ async function readFile(
     if (!real.startsWith(`${base}${sep}`)) {
       throw notInLayout(path, `a link out of the layout, to ${real}`);
     }
-    return await digestBlob(handle.createReadStream({ autoClose: false }));
+    return await digestBlob(
+      handle.createReadStream({ autoClose: false, highWaterMark: READ_CHUNK_SIZE }),
+    );
   } catch (error) {
     throw error instanceof ImageError ? error : asReadError(path, error, 'a readable file');
   } finally {

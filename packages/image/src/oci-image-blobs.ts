@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -31,14 +31,26 @@ export interface OciImageBlobs {
   layers: { digest: Digest; size: number; diffId: Digest; compression: LayerCompression }[];
 }
 
+/** Settings of {@link writeOciImageBlobs}. */
+export interface OciBlobOptions extends WriteOptions {
+  /**
+   * Hard-links layer blobs that were built ahead, such as those of the layer cache, instead of
+   * copying them. Only for a folder that nothing writes to while it exists, because the link shares
+   * the file with the cache. Where the link fails, for example across file systems, the blob is
+   * copied.
+   */
+  linkBuiltBlobs?: boolean;
+}
+
 /**
  * Writes the layers, config and manifest of `plan` under `folder/blobs/sha256/`, each named by its
- * digest. Layers are written uncompressed, each read from the store once.
+ * digest. A layer streamed from the store is read once. A blob built ahead is copied, as a reflink
+ * where the file system supports it.
  */
 export async function writeOciImageBlobs(
   plan: ImagePlan,
   folder: string,
-  options: WriteOptions = {},
+  options: OciBlobOptions = {},
 ): Promise<OciImageBlobs> {
   await mkdir(join(folder, 'blobs', 'sha256'), { recursive: true });
 
@@ -46,13 +58,16 @@ export async function writeOciImageBlobs(
   for (const [index, layer] of plan.layers.entries()) {
     options.signal?.throwIfAborted();
     const temporary = temporaryName(join(folder, 'blobs'), `layer-${index}`);
+    const position = { layer: index + 1, layers: plan.layers.length, size: layer.size };
     try {
-      const stream = reportProgress(
-        layer.createStream(),
-        { layer: index + 1, layers: plan.layers.length, size: layer.size },
-        options.onProgress,
-      );
-      await writeStreamFile(temporary, stream, options.signal);
+      if (layer.path === undefined) {
+        const stream = reportProgress(layer.createStream(), position, options.onProgress);
+        await writeStreamFile(temporary, stream, options.signal);
+      } else {
+        options.onProgress?.({ kind: 'layer', ...position, bytes: 0 });
+        await placeBlobFile(layer.path, temporary, options.linkBuiltBlobs === true);
+        options.onProgress?.({ kind: 'layer', ...position, bytes: layer.size });
+      }
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -128,6 +143,20 @@ export async function writeFileAtomicallyIn(
 
 function temporaryName(folder: string, name: string): string {
   return join(folder, `.${name}.${randomBytes(6).toString('hex')}.partial`);
+}
+
+/** Links or copies the blob file at `source` to `target`, which must not exist. */
+async function placeBlobFile(source: string, target: string, linked: boolean): Promise<void> {
+  if (linked) {
+    const failed = await link(source, target).then(
+      () => false,
+      () => true,
+    );
+    if (!failed) {
+      return;
+    }
+  }
+  await copyFile(source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
 }
 
 async function writeStreamFile(

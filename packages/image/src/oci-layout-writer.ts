@@ -12,10 +12,10 @@ import {
   OCI_INDEX_FILE,
   OCI_LAYOUT_FILE,
 } from '@storepack/image-spec';
-import type { WriteOptions } from './docker-archive-writer.js';
 import { ImageError } from './errors.js';
 import type { ImagePlan } from './image-plan.js';
 import {
+  type OciBlobOptions,
   type OciImageBlobs,
   writeBlob,
   writeFileAtomicallyIn,
@@ -42,7 +42,7 @@ export interface OciImageResult {
 export async function writeOciLayoutInto(
   plans: ImagePlan | ImagePlan[],
   folder: string,
-  options: WriteOptions = {},
+  options: OciBlobOptions = {},
 ): Promise<OciImageResult> {
   const list = Array.isArray(plans) ? plans : [plans];
   checkDistinctPlatforms(list);

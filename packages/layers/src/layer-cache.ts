@@ -19,6 +19,9 @@ import type { Logger } from './logger.js';
 /** Version of the cache's entries; a change to the metadata layout or the key bumps it. */
 const CACHE_ENTRY_VERSION = 1;
 
+/** Bytes per read of a blob: large reads keep thread pool round trips few. */
+const READ_CHUNK_SIZE = 1024 * 1024;
+
 /** A layer blob in the cache, checked against its recorded size and digest. */
 export interface CachedLayer {
   /** The cache key the blob was stored under. */
@@ -150,7 +153,7 @@ export class LayerCache {
       return `blob has ${stats.size} bytes, ${size} recorded`;
     }
     const digester = createDigester('sha256');
-    for await (const chunk of createReadStream(path)) {
+    for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_SIZE })) {
       digester.update(chunk as Buffer);
     }
     const actual = digester.digest();
@@ -166,7 +169,11 @@ export class LayerCache {
 
   #cachedLayer(facts: EntryFacts): CachedLayer {
     const path = this.#blobPath(facts.digest);
-    return { ...facts, path, createStream: () => createReadStream(path) };
+    return {
+      ...facts,
+      path,
+      createStream: () => createReadStream(path, { highWaterMark: READ_CHUNK_SIZE }),
+    };
   }
 
   #entryPath(key: string): string {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Digest } from '@storepack/image-spec';
+import { READ_CHUNK_SIZE } from '../read-chunk-size.js';
 
 /** A blob of an image on disk, with the digest and size a manifest lists it by, ready to stream. */
 export interface SourceBlob {
@@ -46,7 +47,7 @@ export interface FileRegion {
   size: number;
 }
 
-/** Opens a stream of a region, read from disk in 1 MiB chunks. */
+/** Opens a stream of a region, read from disk in chunks of `READ_CHUNK_SIZE`. */
 export function openRegion(region: FileRegion): Readable {
   if (region.size === 0) {
     return Readable.from([]);
@@ -54,7 +55,7 @@ export function openRegion(region: FileRegion): Readable {
   return createReadStream(region.path, {
     start: region.offset,
     end: region.offset + region.size - 1,
-    highWaterMark: 1024 * 1024,
+    highWaterMark: READ_CHUNK_SIZE,
   });
 }
 
