@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -119,6 +119,47 @@ describe.each(['oci', 'oci-archive'] as const)(
     });
   },
 );
+
+describe('storepack build --format oci-archive for two systems through a cache', () => {
+  it('archives each shared blob once, the same bytes each time', async () => {
+    const cache = path.join(work, 'shared-cache');
+    const build = (output: string) =>
+      runStorepack([
+        'build',
+        '--format',
+        'oci-archive',
+        '--compress',
+        'gzip',
+        '--cache',
+        cache,
+        '-o',
+        output,
+        '--system',
+        'x86_64-linux',
+        fixture.root,
+        '--system',
+        'aarch64-linux',
+        fixture.root,
+      ]);
+    const first = path.join(work, 'shared-first.tar');
+    expect((await build(first)).status).toBe(0);
+
+    const { stdout } = await runCommand('tar', ['-tf', first]);
+    const members = stdout.trim().split('\n');
+    const unexpected = members.filter(
+      (name) =>
+        !/^(blobs\/|blobs\/sha256\/|blobs\/sha256\/[0-9a-f]{64}|index\.json|oci-layout)$/.test(
+          name,
+        ),
+    );
+    expect(unexpected).toEqual([]);
+
+    const second = path.join(work, 'shared-second.tar');
+    expect((await build(second)).status).toBe(0);
+    const [a, b] = await Promise.all([readFile(first), readFile(second)]);
+    expect(a.equals(b)).toBe(true);
+  });
+});
 
 describe('storepack build for two systems with bad input', () => {
   // Each case is a usage error that writes nothing.

@@ -74,6 +74,9 @@ export async function writeOciImageBlobs(
     }
     const digest = layer.digest();
     await rename(temporary, join(folder, blobPath(digest)));
+    // Renaming a link onto another link of the same file, as when two platforms share a cached
+    // layer, changes nothing and leaves the temporary name, which must not reach an archive.
+    await rm(temporary, { force: true });
     layers.push({
       digest,
       size: layer.size,

@@ -24,10 +24,10 @@ const STOPPED = Symbol('stopped');
 /**
  * Streams the tar of `entries`, hashing the bytes as they pass. `mtime` is in seconds. Headers and
  * small files are gathered into chunks of up to 512 KiB, and large files are read 512 KiB at a
- * time, each read running while the chunk before it is hashed. `onEnd` runs when the stream emits 'end',
- * before any listener the caller adds later. The stream fails with a LayerError when a file cannot
- * be read or changed since it was recorded, or when the byte count differs from `size`. Nothing is
- * read before the first chunk is requested.
+ * time, each read running while the chunk before it is hashed. `onEnd` runs when the stream emits
+ * 'end', before any listener the caller adds later. The stream fails with a LayerError when a file
+ * cannot be read or changed since it was recorded, or when the byte count differs from `size`.
+ * Nothing is read before the first chunk is requested.
  */
 export function streamLayer(
   entries: readonly LayerEntry[],
