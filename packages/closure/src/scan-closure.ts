@@ -1,5 +1,6 @@
 import {
   closeSync,
+  constants,
   type Dirent,
   fstatSync,
   lstatSync,
@@ -158,10 +159,23 @@ function scanFile(
   measure: ItemMeasure,
 ): void {
   scanner.reset();
-  const descriptor = attempt(file, () => openSync(file, 'r'));
+  // The listing gave this as a regular file, but it may have been replaced since: O_NOFOLLOW keeps
+  // a symlink from being followed and O_NONBLOCK keeps a FIFO from blocking the open, and fstat
+  // then rejects anything that is not a regular file.
+  const descriptor = attempt(file, () => {
+    try {
+      return openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error) {
+      throw (error as NodeJS.ErrnoException).code === 'ELOOP' ? replacedError(file) : error;
+    }
+  });
   try {
+    const stats = attempt(file, () => fstatSync(descriptor));
+    if (!stats.isFile()) {
+      throw replacedError(file);
+    }
     // Nix records a file as executable when its owner may execute it.
-    const executable = (attempt(file, () => fstatSync(descriptor)).mode & 0o100) !== 0;
+    const executable = (stats.mode & 0o100) !== 0;
     let size = 0;
     for (;;) {
       const bytesRead = attempt(file, () => readSync(descriptor, buffer, 0, buffer.length, null));
@@ -178,11 +192,24 @@ function scanFile(
   scanner.reset();
 }
 
+/** Returns the error for a file that the listing gave as regular but that is no longer one. */
+function replacedError(file: Buffer): ClosureError {
+  const name = file.toString();
+  return new ClosureError(
+    'READ',
+    `reading ${name}: no longer a regular file: it changed while the closure was scanned`,
+    { path: name },
+  );
+}
+
 /** Runs one file system call on `file`, turning its failure into a `READ` error naming the file. */
 function attempt<T>(file: Buffer, call: () => T): T {
   try {
     return call();
   } catch (error) {
+    if (error instanceof ClosureError) {
+      throw error;
+    }
     const name = file.toString();
     throw new ClosureError('READ', `reading ${name}: ${describeCause(error)}`, {
       path: name,

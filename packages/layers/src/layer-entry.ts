@@ -7,8 +7,20 @@ import { type EntryName, nameBytes } from './entry-name.js';
  */
 export type LayerEntry =
   | { type: 'directory'; name: EntryName; mode: number }
-  | { type: 'file'; name: EntryName; mode: number; size: number; diskPath: EntryName }
+  | ({ type: 'file'; name: EntryName; mode: number } & RecordedFile)
   | { type: 'symlink'; name: EntryName; target: EntryName };
+
+/**
+ * A regular file as the walk recorded it with lstat: where it is, its size, and the device, inode
+ * and modification time that tell whether the file read later is the same, unchanged.
+ */
+export interface RecordedFile {
+  diskPath: EntryName;
+  size: number;
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+}
 
 /** The first file size that a ustar size field of 11 octal digits cannot hold: 8 GiB. */
 export const USTAR_SIZE_LIMIT = 8 * 1024 ** 3;

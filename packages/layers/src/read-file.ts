@@ -1,22 +1,18 @@
 import { closeSync, constants, fstatSync, openSync, read, readSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { displayName, type EntryName } from './entry-name.js';
+import { displayName } from './entry-name.js';
 import { LayerError, readError } from './errors.js';
+import type { RecordedFile } from './layer-entry.js';
 
 // The callback API costs less per call than FileHandle.
 const readAsync = promisify(read);
 
-/** A regular file as `prepareLayer` recorded it. */
-export interface RecordedFile {
-  diskPath: EntryName;
-  size: number;
-}
-
 /**
  * Reads a recorded file whole into `target` at `offset`, which must have room for one byte more
  * than the recorded size, and checks it. End-of-file must come exactly at the recorded size, and
- * fstat after reading must give a regular file of that size. Throws READ when the file cannot be
- * opened or read, CHANGED_WHILE_READING when it differs from the record.
+ * fstat after reading must give a regular file of that size with the recorded device, inode and
+ * modification time. Throws READ when the file cannot be opened or read, CHANGED_WHILE_READING
+ * when it differs from the record.
  *
  * The calls are synchronous: for a small file a thread pool round trip per call costs more than
  * the call itself, so that thousands of small files stream several times faster this way.
@@ -128,7 +124,7 @@ function readAtSync(
   try {
     return readSync(fd, buffer, offset, length, position);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EISDIR') {
+    if (isNotRegularFileError(error)) {
       throw changedError(file, 'no longer a regular file');
     }
     throw readError(displayName(file.diskPath), error);
@@ -148,6 +144,22 @@ function checkStatsSync(fd: number, file: RecordedFile): void {
   if (stats.size !== file.size) {
     throw changedError(file, `${stats.size} bytes, ${file.size} recorded`);
   }
+  if (stats.dev !== file.dev || stats.ino !== file.ino) {
+    throw changedError(file, 'another file took its place');
+  }
+  // Writing or truncating a file sets its modification time, even where the size ends up equal.
+  if (stats.mtimeMs !== file.mtimeMs) {
+    throw changedError(file, 'modified since it was recorded');
+  }
+}
+
+/**
+ * Checks whether a read failed because the descriptor is not a regular file: a folder (EISDIR),
+ * or a FIFO or socket, which take no file position (ESPIPE).
+ */
+function isNotRegularFileError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EISDIR' || code === 'ESPIPE';
 }
 
 /** Reads into `buffer` at `offset`. The file `position` defaults to `offset`. */
@@ -163,7 +175,7 @@ async function readAt(
     const { bytesRead } = await readAsync(fd, buffer, offset, length, position);
     return bytesRead;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EISDIR') {
+    if (isNotRegularFileError(error)) {
       throw changedError(file, 'no longer a regular file');
     }
     throw readError(displayName(file.diskPath), error);

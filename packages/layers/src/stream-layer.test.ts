@@ -5,15 +5,24 @@ import {
   mkdir,
   readdir,
   readlink,
+  rename,
   rm,
   symlink,
   truncate,
+  utimes,
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LayerError } from './errors.js';
-import { makeTempDir, readAll, removeTree, streamError, writeFileAt } from './layer-fixtures.js';
+import {
+  makeTempDir,
+  readAll,
+  removeTree,
+  run,
+  streamError,
+  writeFileAt,
+} from './layer-fixtures.js';
 import { prepareLayer } from './prepare-layer.js';
 
 const ITEM = '/nix/store/6h7j2pf9nlvt5r2c3dw34p3p5b14dzkl-data';
@@ -122,6 +131,43 @@ describe('streaming a layer', () => {
       const layer = await prepare();
       await rm(join(item, 'data'));
       await symlink('same-size', join(item, 'data'));
+
+      const error = await streamError(layer.createStream());
+
+      expect(error).toMatchObject({ code: 'CHANGED_WHILE_READING', path: join(item, 'data') });
+      expect((error as Error).message).toContain('no longer a regular file');
+    });
+
+    it('fails when rewritten with the same size', async () => {
+      // Store files have the mtime 1 s, so the rewrite's mtime differs.
+      await utimes(join(item, 'data'), 1, 1);
+      const layer = await prepare();
+      await writeFile(join(item, 'data'), Buffer.alloc(size, 6));
+
+      const error = await streamError(layer.createStream());
+
+      expect(error).toMatchObject({ code: 'CHANGED_WHILE_READING', path: join(item, 'data') });
+      expect((error as Error).message).toContain('modified since it was recorded');
+    });
+
+    it('fails when a same-size file takes its place', async () => {
+      await utimes(join(item, 'data'), 1, 1);
+      const layer = await prepare();
+      const replacement = join(item, 'replacement');
+      await writeFile(replacement, Buffer.alloc(size, 5));
+      await utimes(replacement, 1, 1);
+      await rename(replacement, join(item, 'data'));
+
+      const error = await streamError(layer.createStream());
+
+      expect(error).toMatchObject({ code: 'CHANGED_WHILE_READING', path: join(item, 'data') });
+      expect((error as Error).message).toContain('another file took its place');
+    });
+
+    it('fails when replaced by a FIFO', async () => {
+      const layer = await prepare();
+      await rm(join(item, 'data'));
+      await run('mkfifo', [join(item, 'data')]);
 
       const error = await streamError(layer.createStream());
 

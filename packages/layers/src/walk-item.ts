@@ -15,8 +15,8 @@ export interface WalkState {
  * followed.
  *
  * Every call is synchronous: with thousands of small calls, a thread pool round trip each costs
- * more than the calls themselves. Folder listings give each child's type, so only regular files
- * (and children of an unexpected type) need an lstat call of their own.
+ * more than the calls themselves. Folder listings give each child's type, so symlinks need no
+ * lstat call, and files and folders one each.
  */
 export function walkItem(diskPath: string, name: string, state: WalkState): void {
   addStats(diskPath, name, lstatAt(diskPath), state);
@@ -83,16 +83,35 @@ function addFile(diskPath: EntryName, name: EntryName, stats: Stats, state: Walk
     mode: storeFileMode(stats.mode),
     size: stats.size,
     diskPath,
+    dev: stats.dev,
+    ino: stats.ino,
+    mtimeMs: stats.mtimeMs,
   });
 }
 
-/** Lists a folder's children, with their types, sorted by the bytes of their names. */
+/**
+ * Lists a folder's children, with their types, sorted by the bytes of their names. readdir follows
+ * a symlink, so the folder is checked with lstat once listed: one that a symlink replaced fails
+ * here instead of having the symlink's target listed in its place.
+ *
+ * NOTE: files are found and later read by path, so a folder swapped for a symlink and back while
+ * the layer is prepared or streamed can still go unnoticed. A store is read-only, so this matters
+ * only for a `root` folder that others can write to while the build runs.
+ */
 function readChildren(diskPath: EntryName): Dirent<Buffer>[] {
   let children: Dirent<Buffer>[];
   try {
     children = readdirSync(diskPath, { encoding: 'buffer', withFileTypes: true });
   } catch (error) {
     throw readError(displayName(diskPath), error);
+  }
+  if (!lstatAt(diskPath).isDirectory()) {
+    const displayedPath = displayName(diskPath);
+    throw new LayerError(
+      'CHANGED_WHILE_READING',
+      `reading ${displayedPath}: folder changed while it was listed: it is no longer a folder`,
+      { path: displayedPath },
+    );
   }
   return children.sort((a, b) => Buffer.compare(a.name, b.name));
 }
