@@ -58,6 +58,11 @@ describe('platformGroups', () => {
   });
 });
 
+/** The fixture's root once for amd64 and once for arm64, as `build` arguments. */
+function twoSystems(): string[] {
+  return ['--system', 'x86_64-linux', fixture.root, '--system', 'aarch64-linux', fixture.root];
+}
+
 /** Tokens as parseArgs gives them for a command line of PATHs and --system options. */
 function tokensOf(args: string[]) {
   const tokens = [];
@@ -86,12 +91,7 @@ describe.each(['oci', 'oci-archive'] as const)(
         output,
         '--entrypoint',
         'bin/hello',
-        '--system',
-        'x86_64-linux',
-        fixture.root,
-        '--system',
-        'aarch64-linux',
-        fixture.root,
+        ...twoSystems(),
       ]);
       expect(run.stderr).toBe('');
       expect(run.status).toBe(0);
@@ -134,12 +134,7 @@ describe('storepack build --format oci-archive for two systems through a cache',
         cache,
         '-o',
         output,
-        '--system',
-        'x86_64-linux',
-        fixture.root,
-        '--system',
-        'aarch64-linux',
-        fixture.root,
+        ...twoSystems(),
       ]);
     const first = path.join(work, 'shared-first.tar');
     expect((await build(first)).status).toBe(0);
