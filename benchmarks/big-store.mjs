@@ -11,8 +11,8 @@ const script = path.join(
 );
 
 /**
- * Returns the root store path of the big store, building it on the first call, or exits the
- * benchmark with status 0 and a line that says why when the fixture script is missing.
+ * Returns the root store path of the big store, which the fixture script builds or reuses. Exits
+ * the benchmark with status 0, printing the reason, when the fixture script is missing.
  */
 export function bigStoreRoot() {
   if (!existsSync(script)) {

@@ -4,7 +4,7 @@
 //   1. uncompressed, `-o -` to /dev/null, beside `tar -cf - PATHS | openssl dgst -sha256`;
 //   2. uncompressed, to a file, beside `tar -cf - PATHS | tee FILE | openssl dgst -sha256`, and
 //      beside the way of the original Guix `build-docker-image`, scripted with GNU tar: tar the
-//      layer to a file, hash it, then tar the folder that holds it into the archive;
+//      layer to a file, hash it, then tar the folder that contains it into the archive;
 //   3. gzip with an empty layer cache, beside `tar -cf - PATHS | pigz -p2 -6`;
 //   4. zstd with an empty layer cache, beside `tar -cf - PATHS | zstd -3 -T2`; a docker-archive
 //      takes no zstd layers, so this case writes an oci-archive;
@@ -74,7 +74,9 @@ function timeShell(script) {
     env: { ...process.env, RSS_FILE: rssFile },
   });
   const seconds = (performance.now() - start) / 1000;
-  if (run.status !== 0) throw new Error(`${script} failed: ${run.stderr}`);
+  if (run.status !== 0) {
+    throw new Error(`${script} failed: ${run.stderr}`);
+  }
   const rssMiB = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim()) / 1024 : 0;
   rmSync(rssFile, { force: true });
   return { seconds, rssMiB };

@@ -58,7 +58,7 @@ describe('platformGroups', () => {
   });
 });
 
-/** The fixture's root once for amd64 and once for arm64, as `build` arguments. */
+/** Returns `build` arguments that give the fixture's root once for amd64 and once for arm64. */
 function twoSystems(): string[] {
   return ['--system', 'x86_64-linux', fixture.root, '--system', 'aarch64-linux', fixture.root];
 }

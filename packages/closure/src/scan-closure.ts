@@ -159,9 +159,9 @@ function scanFile(
   measure: ItemMeasure,
 ): void {
   scanner.reset();
-  // The listing gave this as a regular file, but it may have been replaced since: O_NOFOLLOW keeps
-  // a symlink from being followed and O_NONBLOCK keeps a FIFO from blocking the open, and fstat
-  // then rejects anything that is not a regular file.
+  // The listing gave this as a regular file, but it may have been replaced since. O_NOFOLLOW keeps
+  // a symlink from being followed, O_NONBLOCK keeps a FIFO from blocking the open, and fstat then
+  // rejects anything that is not a regular file.
   const descriptor = attempt(file, () => {
     try {
       return openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);

@@ -57,26 +57,24 @@ export async function writeOciImageBlobs(
   const layers: OciImageBlobs['layers'] = [];
   for (const [index, layer] of plan.layers.entries()) {
     options.signal?.throwIfAborted();
-    const temporary = temporaryName(join(folder, 'blobs'), `layer-${index}`);
     const position = { layer: index + 1, layers: plan.layers.length, size: layer.size };
-    try {
-      if (layer.path === undefined) {
+    if (layer.path === undefined) {
+      const temporary = temporaryName(join(folder, 'blobs'), `layer-${index}`);
+      try {
         const stream = reportProgress(layer.createStream(), position, options.onProgress);
         await writeStreamFile(temporary, stream, options.signal);
-      } else {
-        options.onProgress?.({ kind: 'layer', ...position, bytes: 0 });
-        await placeBlobFile(layer.path, temporary, options.linkBuiltBlobs === true);
-        options.onProgress?.({ kind: 'layer', ...position, bytes: layer.size });
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
       }
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
+      await rename(temporary, join(folder, blobPath(layer.digest())));
+    } else {
+      options.onProgress?.({ kind: 'layer', ...position, bytes: 0 });
+      const target = join(folder, blobPath(layer.digest()));
+      await placeBuiltBlob(layer.path, target, options.linkBuiltBlobs === true);
+      options.onProgress?.({ kind: 'layer', ...position, bytes: layer.size });
     }
     const digest = layer.digest();
-    await rename(temporary, join(folder, blobPath(digest)));
-    // Renaming a link onto another link of the same file, as when two platforms share a cached
-    // layer, changes nothing and leaves the temporary name, which must not reach an archive.
-    await rm(temporary, { force: true });
     layers.push({
       digest,
       size: layer.size,
@@ -148,18 +146,31 @@ function temporaryName(folder: string, name: string): string {
   return join(folder, `.${name}.${randomBytes(6).toString('hex')}.partial`);
 }
 
-/** Links or copies the blob file at `source` to `target`, which must not exist. */
-async function placeBlobFile(source: string, target: string, linked: boolean): Promise<void> {
+/**
+ * Places the blob file at `source` at `target`. A link needs no temporary name, because it appears
+ * whole, and a blob already at `target` has the same digest and so the same bytes. A copy is made
+ * under a temporary name and renamed, like every other blob.
+ */
+async function placeBuiltBlob(source: string, target: string, linked: boolean): Promise<void> {
   if (linked) {
-    const failed = await link(source, target).then(
-      () => false,
-      () => true,
-    );
-    if (!failed) {
+    try {
+      await link(source, target);
       return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        return;
+      }
+      // Any other failure, such as EXDEV across file systems, falls back to a copy.
     }
   }
-  await copyFile(source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  const temporary = temporaryName(dirname(target), basename(target));
+  try {
+    await copyFile(source, temporary, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }
 
 async function writeStreamFile(
