@@ -114,6 +114,47 @@ describe('compressLayer', () => {
     },
   );
 
+  it.each(['none', 'gzip', 'zstd'] as const)(
+    '%s chunks match the stream, and zstd reuses their memory',
+    async (compression) => {
+      const streamed = compressLayer(await prepareLayer(source()), compression, {
+        zstdPool: pool,
+      });
+      const blob = await readAll(streamed.createStream());
+      const chunked = compressLayer(await prepareLayer(source()), compression, { zstdPool: pool });
+
+      // Each chunk is copied before the next is asked for, as the contract requires.
+      const copies: Buffer[] = [];
+      const memory = new Set<ArrayBufferLike>();
+      for await (const chunk of chunked.chunks()) {
+        copies.push(Buffer.from(chunk));
+        memory.add(chunk.buffer);
+      }
+
+      expect(Buffer.concat(copies).equals(blob)).toBe(true);
+      expect(chunked.digest()).toBe(streamed.digest());
+      expect(chunked.layer.diffId()).toBe(streamed.layer.diffId());
+      if (compression === 'zstd') {
+        // Every frame after the first two goes into the memory of one already written out.
+        expect(copies.length).toBe(Math.ceil(chunked.layer.size / ZSTD_FRAME_SIZE));
+        expect(memory.size).toBeLessThan(copies.length);
+      }
+    },
+  );
+
+  it('fails zstd chunks when a file vanished', async () => {
+    const layer = await prepareLayer(source());
+    await rm(join(root, DATA, 'blob'));
+
+    const read = async () => {
+      for await (const _chunk of compressLayer(layer, 'zstd', { zstdPool: pool }).chunks()) {
+        // Only the failure matters here.
+      }
+    };
+
+    await expect(read()).rejects.toMatchObject({ code: 'READ', path: join(root, DATA, 'blob') });
+  });
+
   it('passes an uncompressed layer through', async () => {
     const layer = await prepareLayer(source());
     const compressed = compressLayer(layer, 'none');

@@ -23,6 +23,12 @@ export interface CompressedLayer {
   readonly layer: PreparedLayer;
   /** Returns a stream of the compressed bytes; callable once. Fails as the layer's stream fails. */
   createStream(): Readable;
+  /**
+   * Returns the compressed bytes like `createStream`, but each chunk may be overwritten once the
+   * next one is asked for: a consumer that writes each chunk before it asks for the next one
+   * lets the compressor reuse their memory. Callable once, and not together with `createStream`.
+   */
+  chunks(): AsyncIterable<Buffer>;
   /** Returns the digest of the compressed bytes; throws NOT_FINISHED before the stream ended. */
   digest(): Digest;
   /** Returns the compressed size in bytes; throws NOT_FINISHED before the stream ended. */
@@ -65,23 +71,23 @@ export function compressLayer(
     return read(result);
   };
 
+  const start = (reuse: boolean): AsyncIterable<Buffer> => {
+    if (streamed) {
+      throw new LayerError(
+        'ALREADY_STREAMED',
+        'streaming compressed layer: the stream was already started: prepare the layer again',
+      );
+    }
+    streamed = true;
+    const chunks = compressedChunks(layer, compression, options?.zstdPool, reuse);
+    return hashChunks(chunks, (value) => (result = value));
+  };
+
   return {
     compression,
     layer,
-    createStream() {
-      if (streamed) {
-        throw new LayerError(
-          'ALREADY_STREAMED',
-          'streaming compressed layer: createStream was already called: prepare the layer again',
-        );
-      }
-      streamed = true;
-      const chunks = compressedChunks(layer.createStream(), compression, options?.zstdPool);
-      return Readable.from(
-        hashChunks(chunks, (value) => (result = value)),
-        { objectMode: false },
-      );
-    },
+    createStream: () => Readable.from(start(false), { objectMode: false }),
+    chunks: () => start(true),
     digest: () => finished((value) => value.digest),
     size: () => finished((value) => value.size),
   };
@@ -102,17 +108,19 @@ async function* hashChunks(
 }
 
 function compressedChunks(
-  tar: Readable,
+  layer: PreparedLayer,
   compression: LayerCompression,
   pool: ZstdPool | undefined,
+  reuse: boolean,
 ): AsyncIterable<Buffer> {
   if (compression === 'gzip') {
-    return gzipChunks(tar);
+    return gzipChunks(layer.createStream());
   }
   if (compression === 'zstd') {
-    return zstdChunks(tar, pool ?? sharedZstdPool());
+    // Each tar chunk is copied into a frame before the next is asked for, so the tar may reuse it.
+    return zstdChunks(layer.chunks(), pool ?? sharedZstdPool(), reuse);
   }
-  return tar;
+  return reuse ? layer.chunks() : layer.createStream();
 }
 
 async function* gzipChunks(tar: Readable): AsyncGenerator<Buffer> {
@@ -133,11 +141,23 @@ async function* gzipChunks(tar: Readable): AsyncGenerator<Buffer> {
 /**
  * Cuts the tar into frames of {@link ZSTD_FRAME_SIZE} bytes and compresses each into its own zstd
  * frame, a few at a time, yielding them in order. A zstd stream may hold any number of frames.
+ * With `reuse`, each frame goes back to the pool when the consumer asks for the next one.
  */
-async function* zstdChunks(tar: Readable, pool: ZstdPool): AsyncGenerator<Buffer> {
+async function* zstdChunks(
+  tar: AsyncIterable<Buffer>,
+  pool: ZstdPool,
+  reuse: boolean,
+): AsyncGenerator<Buffer> {
   const inFlight: Promise<Buffer>[] = [];
+  const next = async function* () {
+    const compressed = await (inFlight.shift() as Promise<Buffer>);
+    yield compressed;
+    if (reuse) {
+      pool.recycle(compressed);
+    }
+  };
   const send = (frame: Uint8Array) => {
-    const compressing = pool.compress(frame, ZSTD_LEVEL);
+    const compressing = pool.compress(frame, ZSTD_LEVEL, reuse);
     // Awaited in order below; this only keeps a failure from being unhandled meanwhile.
     compressing.catch(() => undefined);
     inFlight.push(compressing);
@@ -146,32 +166,28 @@ async function* zstdChunks(tar: Readable, pool: ZstdPool): AsyncGenerator<Buffer
   let frame = pool.takeBuffer(ZSTD_FRAME_SIZE);
   let filled = 0;
   let total = 0;
-  try {
-    for await (const chunk of tar as AsyncIterable<Buffer>) {
-      total += chunk.byteLength;
-      let offset = 0;
-      while (offset < chunk.byteLength) {
-        const length = Math.min(chunk.byteLength - offset, ZSTD_FRAME_SIZE - filled);
-        frame.set(chunk.subarray(offset, offset + length), filled);
-        filled += length;
-        offset += length;
-        if (filled === ZSTD_FRAME_SIZE) {
-          send(frame);
-          frame = pool.takeBuffer(ZSTD_FRAME_SIZE);
-          filled = 0;
-        }
-        while (inFlight.length >= FRAMES_IN_FLIGHT) {
-          yield await (inFlight.shift() as Promise<Buffer>);
-        }
+  for await (const chunk of tar) {
+    total += chunk.byteLength;
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const length = Math.min(chunk.byteLength - offset, ZSTD_FRAME_SIZE - filled);
+      frame.set(chunk.subarray(offset, offset + length), filled);
+      filled += length;
+      offset += length;
+      if (filled === ZSTD_FRAME_SIZE) {
+        send(frame);
+        frame = pool.takeBuffer(ZSTD_FRAME_SIZE);
+        filled = 0;
+      }
+      while (inFlight.length >= FRAMES_IN_FLIGHT) {
+        yield* next();
       }
     }
-    if (filled > 0 || total === 0) {
-      send(frame.subarray(0, filled));
-    }
-    while (inFlight.length > 0) {
-      yield await (inFlight.shift() as Promise<Buffer>);
-    }
-  } finally {
-    tar.destroy();
+  }
+  if (filled > 0 || total === 0) {
+    send(frame.subarray(0, filled));
+  }
+  while (inFlight.length > 0) {
+    yield* next();
   }
 }

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   canonicalJson,
   createDigester,
@@ -115,7 +114,7 @@ export class LayerCache {
 
     const temporary = this.#temporaryPath();
     try {
-      await pipeline(compressed.createStream(), createWriteStream(temporary, { flags: 'wx' }));
+      await writeChunks(temporary, compressed.chunks());
     } catch (error) {
       await rm(temporary, { force: true });
       throw error instanceof LayerError ? error : cacheError(`writing ${temporary}`, error);
@@ -193,6 +192,18 @@ export class LayerCache {
   // In the cache folder itself, so that the rename never crosses file systems.
   #temporaryPath(): string {
     return join(this.dir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
+  }
+}
+
+/** Writes chunks to a new file, each before the next is asked for, so that their memory is reused. */
+async function writeChunks(path: string, chunks: AsyncIterable<Buffer>): Promise<void> {
+  const handle = await open(path, 'wx');
+  try {
+    for await (const chunk of chunks) {
+      await handle.write(chunk);
+    }
+  } finally {
+    await handle.close();
   }
 }
 

@@ -6,7 +6,7 @@ import type { LayerEntry } from './layer-entry.js';
 import { checkSource, type LayerSource } from './layer-source.js';
 import type { Logger } from './logger.js';
 import { measureLayer } from './measure-layer.js';
-import { type StreamResult, streamLayer } from './stream-layer.js';
+import { layerChunks, type StreamResult, streamLayer } from './stream-layer.js';
 
 /** A layer whose entries and exact tar size are known, ready to stream once. */
 export interface PreparedLayer {
@@ -21,6 +21,13 @@ export interface PreparedLayer {
    * when a file changed, vanished or cannot be read since `prepareLayer` recorded it.
    */
   createStream(): Readable;
+  /**
+   * Returns the same tar as `createStream`, but each chunk is only valid until the next one is
+   * asked for: its memory is then filled with later bytes. A consumer that copies or writes each
+   * chunk before it asks for the next one lets the layer stream without leaving garbage. Callable
+   * once, and not together with `createStream`.
+   */
+  chunks(): AsyncIterable<Buffer>;
   /** Returns the diff ID, the SHA-256 of the streamed tar; throws NOT_FINISHED before the stream ended. */
   diffId(): Digest;
 }
@@ -66,17 +73,28 @@ class StoreLayer implements PreparedLayer {
   }
 
   createStream(): Readable {
+    this.#start();
+    return streamLayer(this.entries, this.mtime, this.size, (result) => this.#finish(result));
+  }
+
+  chunks(): AsyncIterable<Buffer> {
+    this.#start();
+    return layerChunks(this.entries, this.mtime, this.size, (result) => this.#finish(result));
+  }
+
+  #start(): void {
     if (this.#streamed) {
       throw new LayerError(
         'ALREADY_STREAMED',
-        'streaming layer: createStream was already called: prepare the layer again',
+        'streaming layer: the stream was already started: prepare the layer again',
       );
     }
     this.#streamed = true;
-    return streamLayer(this.entries, this.mtime, this.size, (result) => {
-      this.#result = result;
-      this.logger?.debug('layer streamed', { diffId: result.diffId, bytes: result.bytes });
-    });
+  }
+
+  #finish(result: StreamResult): void {
+    this.#result = result;
+    this.logger?.debug('layer streamed', { diffId: result.diffId, bytes: result.bytes });
   }
 
   diffId(): Digest {

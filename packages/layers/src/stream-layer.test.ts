@@ -255,6 +255,76 @@ describe('streaming a layer', () => {
     await expect.poll(() => openFilesBelow(item), { timeout: 2000 }).toEqual([]);
   });
 
+  it('gives the same tar in chunks, reusing their memory', async () => {
+    await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
+    const streamed = await prepare();
+    const tar = await readAll(streamed.createStream());
+    const layer = await prepare();
+
+    const copies: Buffer[] = [];
+    const memory = new Set<ArrayBufferLike>();
+    for await (const chunk of layer.chunks()) {
+      copies.push(Buffer.from(chunk));
+      memory.add(chunk.buffer);
+    }
+
+    expect(Buffer.concat(copies).equals(tar)).toBe(true);
+    expect(layer.diffId()).toBe(streamed.diffId());
+    // A large file is read into one buffer while the one before it is consumed.
+    expect(copies.length).toBeGreaterThan(8);
+    expect(memory.size).toBe(2);
+  });
+
+  it('closes the file being read when the consumer stops taking chunks', async () => {
+    await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
+    const layer = await prepare();
+
+    let received = 0;
+    let openWhileStreaming: string[] = [];
+    for await (const chunk of layer.chunks()) {
+      received += chunk.length;
+      if (received > 1024 * 1024) {
+        openWhileStreaming = await openFilesBelow(item);
+        break;
+      }
+    }
+
+    expect(openWhileStreaming).toEqual([join(item, 'big')]);
+    expect(() => layer.diffId()).toThrow(expect.objectContaining({ code: 'NOT_FINISHED' }));
+    await expect.poll(() => openFilesBelow(item), { timeout: 2000 }).toEqual([]);
+  });
+
+  it('fails the chunks of a file truncated while it streams', async () => {
+    const big = join(item, 'big');
+    await writeFileAt(big, Buffer.alloc(BIG_SIZE, 7));
+    const layer = await prepare();
+
+    let received = 0;
+    const read = async () => {
+      for await (const chunk of layer.chunks()) {
+        received += chunk.length;
+        if (received > 1024 * 1024 && received - chunk.length <= 1024 * 1024) {
+          await truncate(big, 0);
+        }
+      }
+    };
+
+    await expect(read()).rejects.toMatchObject({ code: 'CHANGED_WHILE_READING', path: big });
+    expect(received).toBeLessThan(BIG_SIZE + 512);
+  });
+
+  it('rejects chunks after a stream, and a stream after chunks', async () => {
+    const streamed = await prepare();
+    await readAll(streamed.createStream());
+    const chunked = await prepare();
+    chunked.chunks();
+
+    expect(() => streamed.chunks()).toThrow(expect.objectContaining({ code: 'ALREADY_STREAMED' }));
+    expect(() => chunked.createStream()).toThrow(
+      expect.objectContaining({ code: 'ALREADY_STREAMED' }),
+    );
+  });
+
   it('streams again after a fresh prepare', async () => {
     const first = await readAll((await prepare()).createStream());
     await writeFile(join(item, 'data'), 'new content of another size\n');

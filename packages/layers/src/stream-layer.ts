@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { createDigester, type Digest } from '@storepack/image-spec';
+import { ChunkChannel, CONSUMER_STOPPED } from './chunk-channel.js';
 import { LayerError } from './errors.js';
 import { type LayerEntry, paddedSize } from './layer-entry.js';
 import { END_OF_ARCHIVE_SIZE } from './measure-layer.js';
@@ -18,8 +19,14 @@ const BATCH_SIZE = 512 * 1024;
 /** Files up to this size are read whole, with synchronous calls, straight into the batch. */
 const WHOLE_FILE_MAX_SIZE = 256 * 1024;
 
-/** Thrown inside the writer when the stream was destroyed, to stop it without an error. */
-const STOPPED = Symbol('stopped');
+/**
+ * Where the writer puts each chunk. `put` resolves when the writer may go on. With `reuse`, the
+ * chunk's memory is then free again, and the writer fills it with later bytes.
+ */
+interface ChunkSink {
+  readonly reuse: boolean;
+  put(chunk: Buffer): Promise<void>;
+}
 
 /**
  * Streams the tar of `entries`, hashing the bytes as they pass. `mtime` is in seconds. Headers and
@@ -53,14 +60,27 @@ export function streamLayer(
         return;
       }
       started = true;
-      const writer = new TarWriter(stream, size, () => new Promise((resolve) => (wake = resolve)));
-      writer.write(entries, mtime).then(
+      const sink: ChunkSink = {
+        reuse: false,
+        put: async (chunk) => {
+          if (stream.destroyed) {
+            throw CONSUMER_STOPPED;
+          }
+          if (!stream.push(chunk)) {
+            await new Promise<void>((resolve) => (wake = resolve));
+            if (stream.destroyed) {
+              throw CONSUMER_STOPPED;
+            }
+          }
+        },
+      };
+      new TarWriter(sink, size).write(entries, mtime).then(
         (value) => {
           result = value;
           stream.push(null);
         },
         (error: unknown) => {
-          if (error !== STOPPED) {
+          if (error !== CONSUMER_STOPPED) {
             stream.destroy(error as Error);
           }
         },
@@ -79,18 +99,53 @@ export function streamLayer(
   return stream;
 }
 
-/** Gathers tar bytes into batches and pushes them, hashed, into a stream. */
+/**
+ * Streams the same tar as {@link streamLayer}, as an async iterable whose chunks are only valid
+ * until the next one is asked for: their memory is then filled with later bytes, so that a
+ * consumer that copies or writes each chunk at once leaves no garbage behind. `onEnd` runs before
+ * the last request completes. Breaking out of the loop closes the file being read.
+ */
+export function layerChunks(
+  entries: readonly LayerEntry[],
+  mtime: number,
+  size: number,
+  onEnd: (result: StreamResult) => void,
+): AsyncIterable<Buffer> {
+  return {
+    [Symbol.asyncIterator]() {
+      const channel = new ChunkChannel();
+      new TarWriter({ reuse: true, put: (chunk) => channel.put(chunk) }, size)
+        .write(entries, mtime)
+        .then(
+          (value) => {
+            onEnd(value);
+            channel.end();
+          },
+          (error: unknown) => {
+            if (error !== CONSUMER_STOPPED) {
+              channel.fail(error);
+            }
+          },
+        );
+      return channel[Symbol.asyncIterator]();
+    },
+  };
+}
+
+/** Gathers tar bytes into batches and puts them, hashed, into a sink. */
 class TarWriter {
-  #batch = Buffer.allocUnsafe(BATCH_SIZE);
+  #batch: Buffer;
   #filled = 0;
   #bytes = 0;
   readonly #digester = createDigester('sha256');
+  readonly #spare: Buffer[] = [];
 
   constructor(
-    private readonly stream: Readable,
+    private readonly sink: ChunkSink,
     private readonly size: number,
-    private readonly waitForRead: () => Promise<void>,
-  ) {}
+  ) {
+    this.#batch = Buffer.allocUnsafe(BATCH_SIZE);
+  }
 
   async write(entries: readonly LayerEntry[], mtime: number): Promise<StreamResult> {
     for (const entry of entries) {
@@ -159,7 +214,7 @@ class TarWriter {
   /** Takes the gathered bytes out and starts a new batch. */
   #take(): Buffer {
     const full = this.#batch.subarray(0, this.#filled);
-    this.#batch = Buffer.allocUnsafe(BATCH_SIZE);
+    this.#batch = this.#spare.pop() ?? Buffer.allocUnsafe(BATCH_SIZE);
     this.#filled = 0;
     return full;
   }
@@ -171,19 +226,15 @@ class TarWriter {
   }
 
   async #emit(chunk: Buffer): Promise<void> {
-    if (this.stream.destroyed) {
-      throw STOPPED;
-    }
     this.#bytes += chunk.byteLength;
     if (this.#bytes > this.size) {
       throw sizeError(this.size, `more than ${this.size}`);
     }
     this.#digester.update(chunk);
-    if (!this.stream.push(chunk)) {
-      await this.waitForRead();
-      if (this.stream.destroyed) {
-        throw STOPPED;
-      }
+    await this.sink.put(chunk);
+    if (this.sink.reuse) {
+      // Every chunk starts a batch of its own, so the whole batch is free again.
+      this.#spare.push(Buffer.from(chunk.buffer, chunk.byteOffset, BATCH_SIZE));
     }
   }
 }

@@ -56,6 +56,63 @@ describe('ZstdPool', () => {
     });
   });
 
+  it.each(['native', 'wasm'] as const)(
+    '%s writes a reusable frame into memory that a later frame reuses once recycled',
+    async (library) => {
+      const pool = new ZstdPool(1, library);
+      try {
+        const inputs = [sample(2 * 1024 * 1024, 11), sample(2 * 1024 * 1024, 12)];
+        const expected = await Promise.all(inputs.map((input) => native.compress(input.slice())));
+
+        const fill = (input: Uint8Array) => {
+          const buffer = pool.takeBuffer(input.byteLength);
+          buffer.set(input);
+          return buffer;
+        };
+        const first = await pool.compress(fill(inputs[0] as Uint8Array), 3, true);
+        const firstBytes = Buffer.from(first);
+        pool.recycle(first);
+        const second = await pool.compress(fill(inputs[1] as Uint8Array), 3, true);
+
+        expect(sha256(firstBytes)).toBe(sha256(expected[0] as Buffer));
+        expect(sha256(second)).toBe(sha256(expected[1] as Buffer));
+        expect(second.buffer).toBe(first.buffer);
+        expect(second.buffer).toBeInstanceOf(SharedArrayBuffer);
+      } finally {
+        await pool.close();
+      }
+    },
+  );
+
+  it('never writes over a frame that was not asked to be reusable', async () => {
+    const pool = new ZstdPool(1);
+    try {
+      const first = await pool.compress(sample(1024 * 1024, 21));
+      const kept = sha256(first);
+      for (const seed of [22, 23, 24]) {
+        pool.recycle(await pool.compress(sample(1024 * 1024, seed), 3, true));
+      }
+
+      expect(sha256(first)).toBe(kept);
+      expect(first.buffer).toBeInstanceOf(ArrayBuffer);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('takes back a shared input once its frame is compressed', async () => {
+    const pool = new ZstdPool(1);
+    try {
+      const input = pool.takeBuffer(64 * 1024);
+      input.set(sample(64 * 1024, 31));
+      await pool.compress(input);
+
+      expect(pool.takeBuffer(64 * 1024).buffer).toBe(input.buffer);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('compresses at the given level', async () => {
     const input = sample(1024 * 1024, 3);
     const [fast, strong] = await Promise.all([
