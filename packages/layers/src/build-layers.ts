@@ -56,11 +56,20 @@ function compressorFacts(compression: LayerCompression): Record<string, unknown>
 
 /**
  * Returns the cached blob of a layer, or prepares, compresses and caches it when the cache has
- * none. A cache hit reads no store file.
+ * none. A cache hit reads no store file. zstd frames are spread over all workers of the pool.
  */
-export async function buildLayer(
+export function buildLayer(source: LayerSource, options: BuildLayerOptions): Promise<CachedLayer> {
+  return buildOneLayer(source, options, true);
+}
+
+/**
+ * Builds a layer as `buildLayer` does. Without `spreadFrames`, a zstd layer compresses on one
+ * worker, which hashes and writes its frames too, for layers built side by side.
+ */
+async function buildOneLayer(
   source: LayerSource,
   options: BuildLayerOptions,
+  spreadFrames: boolean,
 ): Promise<CachedLayer> {
   const key = layerCacheKey(source, options.compression);
   const cached = await options.cache.get(key);
@@ -71,13 +80,15 @@ export async function buildLayer(
   const layer = await prepareLayer(source, options.logger ? { logger: options.logger } : undefined);
   const compressed = compressLayer(layer, options.compression, {
     ...(options.zstdPool ? { zstdPool: options.zstdPool } : {}),
+    spreadFrames,
   });
   return options.cache.put(key, compressed);
 }
 
 /**
  * Builds several layers at once, `concurrency` at a time, and returns their blobs in the order of
- * `sources`. The first failure is raised once the layers already started have finished.
+ * `sources`. The first failure is raised once the layers already started have finished. Each zstd
+ * layer compresses on one worker, unless there is only one layer.
  */
 export async function buildLayers(
   sources: readonly LayerSource[],
@@ -91,7 +102,11 @@ export async function buildLayers(
     while (next < sources.length && failure === undefined) {
       const index = next++;
       try {
-        results[index] = await buildLayer(sources[index] as LayerSource, options);
+        results[index] = await buildOneLayer(
+          sources[index] as LayerSource,
+          options,
+          sources.length === 1,
+        );
       } catch (error) {
         failure ??= { error };
       }

@@ -1,18 +1,27 @@
 /** Raised inside a producer whose consumer stopped asking for chunks. */
 export const CONSUMER_STOPPED = Symbol('consumer stopped');
 
+/** A chunk offered by `put`, with the functions that settle the producer's wait. */
+interface Offer {
+  chunk: Buffer;
+  resolve: () => void;
+  reject: (reason: unknown) => void;
+}
+
 /**
  * Hands chunks from a producer to a consumer one at a time, as an async iterable. `put` waits until
- * the consumer has finished with the chunk, that is until it asks for the next one, so that the
- * producer may then fill the chunk's memory again. A consumer that stops early (a `break` in
- * `for await`) makes the pending and later `put` calls reject with {@link CONSUMER_STOPPED}.
+ * the consumer has received the chunk and requested the next one, so that the producer may then
+ * fill the chunk's memory again. A consumer that stops early (a `break` in `for await`) makes the
+ * pending and later `put` calls reject with {@link CONSUMER_STOPPED}.
  */
 export class ChunkChannel implements AsyncIterable<Buffer> {
-  #chunk: Buffer | undefined;
-  #taken: (() => void) | undefined;
-  #stop: ((reason: unknown) => void) | undefined;
-  #consumer: ((result: IteratorResult<Buffer>) => void) | undefined;
-  #failConsumer: ((error: unknown) => void) | undefined;
+  /** The chunk offered and not yet received. */
+  #offered: Offer | undefined;
+  /** The chunk the consumer received and may still read. */
+  #received: Offer | undefined;
+  #consumer:
+    | { resolve: (result: IteratorResult<Buffer>) => void; reject: (error: unknown) => void }
+    | undefined;
   #ended = false;
   #error: { cause: unknown } | undefined;
   #stopped = false;
@@ -23,9 +32,7 @@ export class ChunkChannel implements AsyncIterable<Buffer> {
       return Promise.reject(CONSUMER_STOPPED);
     }
     return new Promise((resolve, reject) => {
-      this.#chunk = chunk;
-      this.#taken = resolve;
-      this.#stop = reject;
+      this.#offered = { chunk, resolve, reject };
       this.#deliver();
     });
   }
@@ -46,23 +53,21 @@ export class ChunkChannel implements AsyncIterable<Buffer> {
     return {
       next: () => {
         // Asking for the next chunk means the consumer is done with the one it holds.
-        const taken = this.#taken;
-        this.#taken = undefined;
-        this.#stop = undefined;
-        taken?.();
+        const received = this.#received;
+        this.#received = undefined;
+        received?.resolve();
         return new Promise((resolve, reject) => {
-          this.#consumer = resolve;
-          this.#failConsumer = reject;
+          this.#consumer = { resolve, reject };
           this.#deliver();
         });
       },
       return: () => {
         this.#stopped = true;
-        const stop = this.#stop;
-        this.#taken = undefined;
-        this.#stop = undefined;
-        this.#chunk = undefined;
-        stop?.(CONSUMER_STOPPED);
+        for (const offer of [this.#received, this.#offered]) {
+          offer?.reject(CONSUMER_STOPPED);
+        }
+        this.#received = undefined;
+        this.#offered = undefined;
         return Promise.resolve({ done: true, value: undefined });
       },
     };
@@ -70,24 +75,20 @@ export class ChunkChannel implements AsyncIterable<Buffer> {
 
   #deliver(): void {
     const consumer = this.#consumer;
-    const failConsumer = this.#failConsumer;
-    if (consumer === undefined || failConsumer === undefined) {
+    if (consumer === undefined) {
       return;
     }
-    if (this.#chunk !== undefined) {
-      const chunk = this.#chunk;
-      this.#chunk = undefined;
+    if (this.#offered !== undefined) {
       this.#consumer = undefined;
-      this.#failConsumer = undefined;
-      consumer({ done: false, value: chunk });
+      this.#received = this.#offered;
+      this.#offered = undefined;
+      consumer.resolve({ done: false, value: this.#received.chunk });
     } else if (this.#error !== undefined) {
       this.#consumer = undefined;
-      this.#failConsumer = undefined;
-      failConsumer(this.#error.cause);
+      consumer.reject(this.#error.cause);
     } else if (this.#ended) {
       this.#consumer = undefined;
-      this.#failConsumer = undefined;
-      consumer({ done: true, value: undefined });
+      consumer.resolve({ done: true, value: undefined });
     }
   }
 }

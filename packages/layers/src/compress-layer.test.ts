@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compressLayer, ZSTD_FRAME_SIZE } from './compress-layer.js';
 import {
   makeTempDir,
+  openFilesBelow,
   readAll,
   removeTree,
   sha256Hex,
@@ -141,6 +142,76 @@ describe('compressLayer', () => {
       }
     },
   );
+
+  it.each([
+    ['one worker', false],
+    ['all workers', true],
+  ] as const)('writes the same zstd blob to a file on %s', async (_workers, spreadFrames) => {
+    const streamed = compressLayer(await prepareLayer(source()), 'zstd', { zstdPool: pool });
+    const blob = await readAll(streamed.createStream());
+    const written = compressLayer(await prepareLayer(source()), 'zstd', {
+      zstdPool: pool,
+      spreadFrames,
+    });
+    const path = join(root, 'written.zst');
+
+    await written.writeTo(path);
+
+    expect((await readFile(path)).equals(blob)).toBe(true);
+    expect(written.digest()).toBe(streamed.digest());
+    expect(written.size()).toBe(blob.length);
+    expect(written.layer.diffId()).toBe(streamed.layer.diffId());
+  });
+
+  it.each(['none', 'gzip'] as const)('writes the same %s blob to a file', async (compression) => {
+    const blob = await readAll(
+      compressLayer(await prepareLayer(source()), compression).createStream(),
+    );
+    const written = compressLayer(await prepareLayer(source()), compression);
+    const path = join(root, 'written.blob');
+
+    await written.writeTo(path);
+
+    expect((await readFile(path)).equals(blob)).toBe(true);
+    expect(written.size()).toBe(blob.length);
+  });
+
+  it('writes an empty zstd layer as one empty frame', async () => {
+    const layer = await prepareLayer({ storeDir: '/nix/store', storePaths: [], root });
+    const written = compressLayer(layer, 'zstd', { zstdPool: pool });
+    const path = join(root, 'empty.zst');
+
+    await written.writeTo(path);
+    const tar = await decompress('zstd', ['-d', '-c', '-q', path]);
+
+    expect(tar.length).toBe(layer.size);
+    expect(layer.diffId()).toBe(`sha256:${sha256Hex(tar)}`);
+  });
+
+  it('fails a zstd write when a file vanished, and closes the blob', async () => {
+    const layer = await prepareLayer(source());
+    await rm(join(root, DATA, 'blob'));
+    const path = join(root, 'failed.zst');
+
+    const error = await compressLayer(layer, 'zstd', { zstdPool: pool })
+      .writeTo(path)
+      .catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ code: 'READ', path: join(root, DATA, 'blob') });
+    expect(await openFilesBelow(root)).toEqual([]);
+  });
+
+  it('refuses to write over an existing file', async () => {
+    const path = join(root, 'taken.zst');
+    await writeFile(path, 'kept');
+
+    const error = await compressLayer(await prepareLayer(source()), 'zstd', { zstdPool: pool })
+      .writeTo(path)
+      .catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ code: 'EEXIST' });
+    expect(await readFile(path, 'utf8')).toBe('kept');
+  });
 
   it('fails zstd chunks when a file vanished', async () => {
     const layer = await prepareLayer(source());

@@ -1,10 +1,17 @@
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { createDigester, type Digest, type LayerCompression } from '@storepack/image-spec';
 import { LayerError } from './errors.js';
-import type { PreparedLayer } from './prepare-layer.js';
-import { sharedZstdPool, ZSTD_LEVEL, type ZstdPool } from './zstd-pool.js';
+import { type PreparedLayer, unhashedChunks } from './prepare-layer.js';
+import {
+  sharedZstdPool,
+  ZSTD_LEVEL,
+  type ZstdPool,
+  type ZstdSession,
+  type ZstdSessionResult,
+} from './zstd-pool.js';
 
 /** The gzip level of layer blobs, the gzip command's default. */
 export const GZIP_LEVEL = 6;
@@ -25,10 +32,16 @@ export interface CompressedLayer {
   createStream(): Readable;
   /**
    * Returns the compressed bytes like `createStream`, but each chunk may be overwritten once the
-   * next one is asked for: a consumer that writes each chunk before it asks for the next one
+   * next one is requested. A consumer that writes each chunk before it requests the next one
    * lets the compressor reuse their memory. Callable once, and not together with `createStream`.
    */
   chunks(): AsyncIterable<Buffer>;
+  /**
+   * Writes the compressed bytes to a new file at `path`, which must not exist; callable once,
+   * instead of the streams. A zstd layer that `prepareLayer` made goes to one worker of the pool,
+   * which hashes, compresses and writes all of it, unless `spreadFrames` is set.
+   */
+  writeTo(path: string): Promise<void>;
   /** Returns the digest of the compressed bytes; throws NOT_FINISHED before the stream ended. */
   digest(): Digest;
   /** Returns the compressed size in bytes; throws NOT_FINISHED before the stream ended. */
@@ -39,6 +52,12 @@ export interface CompressedLayer {
 export interface CompressLayerOptions {
   /** Worker pool for zstd; the process-wide pool by default. */
   zstdPool?: ZstdPool;
+  /**
+   * Makes `writeTo` spread the zstd frames of the layer over all workers, with the main thread
+   * hashing and writing them, as the streams do. For a layer built alone, which would otherwise
+   * compress on one core.
+   */
+  spreadFrames?: boolean;
 }
 
 /**
@@ -71,7 +90,7 @@ export function compressLayer(
     return read(result);
   };
 
-  const start = (reuse: boolean): AsyncIterable<Buffer> => {
+  const begin = () => {
     if (streamed) {
       throw new LayerError(
         'ALREADY_STREAMED',
@@ -79,6 +98,9 @@ export function compressLayer(
       );
     }
     streamed = true;
+  };
+  const start = (reuse: boolean): AsyncIterable<Buffer> => {
+    begin();
     const chunks = compressedChunks(layer, compression, options?.zstdPool, reuse);
     return hashChunks(chunks, (value) => (result = value));
   };
@@ -88,9 +110,102 @@ export function compressLayer(
     layer,
     createStream: () => Readable.from(start(false), { objectMode: false }),
     chunks: () => start(true),
+    async writeTo(path) {
+      const tar =
+        compression === 'zstd' && !options?.spreadFrames ? unhashedChunks(layer) : undefined;
+      if (tar === undefined) {
+        await writeChunks(path, start(true));
+        return;
+      }
+      begin();
+      const handle = await open(path, 'wx');
+      try {
+        const session = (options?.zstdPool ?? sharedZstdPool()).openSession(handle.fd, ZSTD_LEVEL);
+        const written = await writeZstdFrames(
+          tar.chunks,
+          session,
+          options?.zstdPool ?? sharedZstdPool(),
+        );
+        tar.finish(written.diffId, written.bytes);
+        result = { digest: written.digest, size: written.size };
+      } finally {
+        await handle.close();
+      }
+    },
     digest: () => finished((value) => value.digest),
     size: () => finished((value) => value.size),
   };
+}
+
+/** Writes chunks to a new file, each before the next is requested, so that their memory is reused. */
+async function writeChunks(path: string, chunks: AsyncIterable<Buffer>): Promise<void> {
+  const handle = await open(path, 'wx');
+  try {
+    for await (const chunk of chunks) {
+      await handle.write(chunk);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Cuts the tar into frames of {@link ZSTD_FRAME_SIZE} bytes, as {@link zstdChunks} does, and
+ * sends them to a session, a few at a time. If the tar fails, the session is dropped once its
+ * worker is done with the frames sent, so that the file may be closed.
+ */
+async function writeZstdFrames(
+  tar: AsyncIterable<Buffer>,
+  session: ZstdSession,
+  pool: ZstdPool,
+): Promise<ZstdSessionResult> {
+  const inFlight: Promise<void>[] = [];
+  const send = (frame: Uint8Array) => {
+    const writing = session.write(frame);
+    // Awaited in order below; this only keeps a failure from being unhandled meanwhile.
+    writing.catch(() => undefined);
+    inFlight.push(writing);
+  };
+
+  let frame: Uint8Array | undefined = pool.takeBuffer(ZSTD_FRAME_SIZE);
+  let filled = 0;
+  let total = 0;
+  try {
+    for await (const chunk of tar) {
+      total += chunk.byteLength;
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        frame ??= pool.takeBuffer(ZSTD_FRAME_SIZE);
+        const length = Math.min(chunk.byteLength - offset, ZSTD_FRAME_SIZE - filled);
+        frame.set(chunk.subarray(offset, offset + length), filled);
+        filled += length;
+        offset += length;
+        if (filled === ZSTD_FRAME_SIZE) {
+          send(frame);
+          frame = undefined;
+          filled = 0;
+        }
+        while (inFlight.length >= FRAMES_IN_FLIGHT) {
+          await inFlight.shift();
+        }
+      }
+    }
+    if (filled > 0 || total === 0) {
+      // The frame of a tar that ends mid-frame, or the first frame of an empty one.
+      send((frame as Uint8Array).subarray(0, filled));
+      frame = undefined;
+    }
+    await Promise.all(inFlight);
+    return await session.finish();
+  } catch (error) {
+    await Promise.allSettled(inFlight);
+    await session.abort().catch(() => undefined);
+    throw error;
+  } finally {
+    if (frame !== undefined) {
+      pool.recycle(frame);
+    }
+  }
 }
 
 async function* hashChunks(
@@ -117,7 +232,7 @@ function compressedChunks(
     return gzipChunks(layer.createStream());
   }
   if (compression === 'zstd') {
-    // Each tar chunk is copied into a frame before the next is asked for, so the tar may reuse it.
+    // Each tar chunk is copied into a frame before the next is requested, so the tar may reuse it.
     return zstdChunks(layer.chunks(), pool ?? sharedZstdPool(), reuse);
   }
   return reuse ? layer.chunks() : layer.createStream();
@@ -141,7 +256,7 @@ async function* gzipChunks(tar: Readable): AsyncGenerator<Buffer> {
 /**
  * Cuts the tar into frames of {@link ZSTD_FRAME_SIZE} bytes and compresses each into its own zstd
  * frame, a few at a time, yielding them in order. A zstd stream may hold any number of frames.
- * With `reuse`, each frame goes back to the pool when the consumer asks for the next one.
+ * With `reuse`, each frame goes back to the pool when the consumer requests the next one.
  */
 async function* zstdChunks(
   tar: AsyncIterable<Buffer>,
@@ -163,31 +278,39 @@ async function* zstdChunks(
     inFlight.push(compressing);
   };
 
-  let frame = pool.takeBuffer(ZSTD_FRAME_SIZE);
+  let frame: Uint8Array | undefined = pool.takeBuffer(ZSTD_FRAME_SIZE);
   let filled = 0;
   let total = 0;
-  for await (const chunk of tar) {
-    total += chunk.byteLength;
-    let offset = 0;
-    while (offset < chunk.byteLength) {
-      const length = Math.min(chunk.byteLength - offset, ZSTD_FRAME_SIZE - filled);
-      frame.set(chunk.subarray(offset, offset + length), filled);
-      filled += length;
-      offset += length;
-      if (filled === ZSTD_FRAME_SIZE) {
-        send(frame);
-        frame = pool.takeBuffer(ZSTD_FRAME_SIZE);
-        filled = 0;
-      }
-      while (inFlight.length >= FRAMES_IN_FLIGHT) {
-        yield* next();
+  try {
+    for await (const chunk of tar) {
+      total += chunk.byteLength;
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        frame ??= pool.takeBuffer(ZSTD_FRAME_SIZE);
+        const length = Math.min(chunk.byteLength - offset, ZSTD_FRAME_SIZE - filled);
+        frame.set(chunk.subarray(offset, offset + length), filled);
+        filled += length;
+        offset += length;
+        if (filled === ZSTD_FRAME_SIZE) {
+          send(frame);
+          frame = undefined;
+          filled = 0;
+        }
+        while (inFlight.length >= FRAMES_IN_FLIGHT) {
+          yield* next();
+        }
       }
     }
-  }
-  if (filled > 0 || total === 0) {
-    send(frame.subarray(0, filled));
-  }
-  while (inFlight.length > 0) {
-    yield* next();
+    if (filled > 0 || total === 0) {
+      send((frame as Uint8Array).subarray(0, filled));
+      frame = undefined;
+    }
+    while (inFlight.length > 0) {
+      yield* next();
+    }
+  } finally {
+    if (frame !== undefined) {
+      pool.recycle(frame);
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -114,7 +114,7 @@ export class LayerCache {
 
     const temporary = this.#temporaryPath();
     try {
-      await writeChunks(temporary, compressed.chunks());
+      await compressed.writeTo(temporary);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error instanceof LayerError ? error : cacheError(`writing ${temporary}`, error);
@@ -192,18 +192,6 @@ export class LayerCache {
   // In the cache folder itself, so that the rename never crosses file systems.
   #temporaryPath(): string {
     return join(this.dir, `.tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
-  }
-}
-
-/** Writes chunks to a new file, each before the next is asked for, so that their memory is reused. */
-async function writeChunks(path: string, chunks: AsyncIterable<Buffer>): Promise<void> {
-  const handle = await open(path, 'wx');
-  try {
-    for await (const chunk of chunks) {
-      await handle.write(chunk);
-    }
-  } finally {
-    await handle.close();
   }
 }
 

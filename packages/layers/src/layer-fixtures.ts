@@ -1,7 +1,7 @@
 // Helpers for this package's tests; tsconfig.json leaves this file out of the build.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -133,4 +133,12 @@ export async function diffTrees(left: string, right: string): Promise<string> {
 export async function run(program: string, args: string[]): Promise<string> {
   const { stdout } = await execFileAsync(program, args, { maxBuffer: 64 * 1024 * 1024 });
   return stdout;
+}
+
+/** Lists the files below `folder` that this process has open, from /proc/self/fd. */
+export async function openFilesBelow(folder: string): Promise<string[]> {
+  const targets = await Promise.all(
+    (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
+  );
+  return targets.filter((target) => target.startsWith(`${folder}/`));
 }

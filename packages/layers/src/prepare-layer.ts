@@ -23,13 +23,27 @@ export interface PreparedLayer {
   createStream(): Readable;
   /**
    * Returns the same tar as `createStream`, but each chunk is only valid until the next one is
-   * asked for: its memory is then filled with later bytes. A consumer that copies or writes each
-   * chunk before it asks for the next one lets the layer stream without leaving garbage. Callable
+   * requested: its memory is then filled with later bytes. A consumer that copies or writes each
+   * chunk before it requests the next one lets the layer stream without leaving garbage. Callable
    * once, and not together with `createStream`.
    */
   chunks(): AsyncIterable<Buffer>;
   /** Returns the diff ID, the SHA-256 of the streamed tar; throws NOT_FINISHED before the stream ended. */
   diffId(): Digest;
+}
+
+/** The tar of a layer for a consumer that hashes it, and records the diff ID when done. */
+export interface UnhashedChunks {
+  chunks: AsyncIterable<Buffer>;
+  finish(diffId: Digest, bytes: number): void;
+}
+
+/**
+ * Returns the unhashed tar of a layer that `prepareLayer` made, or undefined for a layer of
+ * another kind, which hashes its own stream.
+ */
+export function unhashedChunks(layer: PreparedLayer): UnhashedChunks | undefined {
+  return layer instanceof StoreLayer ? layer.unhashedChunks() : undefined;
 }
 
 /** Settings for `prepareLayer`. */
@@ -80,6 +94,15 @@ class StoreLayer implements PreparedLayer {
   chunks(): AsyncIterable<Buffer> {
     this.#start();
     return layerChunks(this.entries, this.mtime, this.size, (result) => this.#finish(result));
+  }
+
+  /** Returns the tar like `chunks()`, but unhashed, and a function to record its diff ID. */
+  unhashedChunks(): UnhashedChunks {
+    this.#start();
+    return {
+      chunks: layerChunks(this.entries, this.mtime, this.size),
+      finish: (diffId, bytes) => this.#finish({ diffId, bytes }),
+    };
   }
 
   #start(): void {

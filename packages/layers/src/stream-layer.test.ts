@@ -3,8 +3,6 @@ import {
   appendFile,
   chmod,
   mkdir,
-  readdir,
-  readlink,
   rename,
   rm,
   symlink,
@@ -17,6 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LayerError } from './errors.js';
 import {
   makeTempDir,
+  openFilesBelow,
   readAll,
   removeTree,
   run,
@@ -42,14 +41,6 @@ async function withoutRoot<T>(action: () => Promise<T>): Promise<T> {
     process.seteuid(0);
     process.setegid(0);
   }
-}
-
-/** Lists the files below `folder` that this process has open, from /proc/self/fd. */
-async function openFilesBelow(folder: string): Promise<string[]> {
-  const targets = await Promise.all(
-    (await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')),
-  );
-  return targets.filter((target) => target.startsWith(`${folder}/`));
 }
 
 describe('streaming a layer', () => {

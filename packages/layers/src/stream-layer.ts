@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { createDigester, type Digest } from '@storepack/image-spec';
+import { createDigester, type Digest, type Digester } from '@storepack/image-spec';
 import { ChunkChannel, CONSUMER_STOPPED } from './chunk-channel.js';
 import { LayerError } from './errors.js';
 import { type LayerEntry, paddedSize } from './layer-entry.js';
@@ -20,8 +20,8 @@ const BATCH_SIZE = 512 * 1024;
 const WHOLE_FILE_MAX_SIZE = 256 * 1024;
 
 /**
- * Where the writer puts each chunk. `put` resolves when the writer may go on. With `reuse`, the
- * chunk's memory is then free again, and the writer fills it with later bytes.
+ * The destination of the writer's chunks. `put` resolves when the writer may go on. With `reuse`,
+ * the chunk's memory is then free again, and the writer fills it with later bytes.
  */
 interface ChunkSink {
   readonly reuse: boolean;
@@ -74,9 +74,10 @@ export function streamLayer(
           }
         },
       };
-      new TarWriter(sink, size).write(entries, mtime).then(
-        (value) => {
-          result = value;
+      const writer = new TarWriter(sink, size, true);
+      writer.write(entries, mtime).then(
+        (bytes) => {
+          result = { diffId: writer.diffId(), bytes };
           stream.push(null);
         },
         (error: unknown) => {
@@ -101,53 +102,65 @@ export function streamLayer(
 
 /**
  * Streams the same tar as {@link streamLayer}, as an async iterable whose chunks are only valid
- * until the next one is asked for: their memory is then filled with later bytes, so that a
+ * until the next one is requested: their memory is then filled with later bytes, so that a
  * consumer that copies or writes each chunk at once leaves no garbage behind. `onEnd` runs before
- * the last request completes. Breaking out of the loop closes the file being read.
+ * the last request completes. Without `onEnd`, nothing is hashed, for a consumer that hashes the
+ * bytes itself. Breaking out of the loop closes the file being read.
  */
 export function layerChunks(
   entries: readonly LayerEntry[],
   mtime: number,
   size: number,
-  onEnd: (result: StreamResult) => void,
+  onEnd?: (result: StreamResult) => void,
 ): AsyncIterable<Buffer> {
   return {
     [Symbol.asyncIterator]() {
       const channel = new ChunkChannel();
-      new TarWriter({ reuse: true, put: (chunk) => channel.put(chunk) }, size)
-        .write(entries, mtime)
-        .then(
-          (value) => {
-            onEnd(value);
-            channel.end();
-          },
-          (error: unknown) => {
-            if (error !== CONSUMER_STOPPED) {
-              channel.fail(error);
-            }
-          },
-        );
+      const sink: ChunkSink = { reuse: true, put: (chunk) => channel.put(chunk) };
+      const writer = new TarWriter(sink, size, onEnd !== undefined);
+      writer.write(entries, mtime).then(
+        (bytes) => {
+          onEnd?.({ diffId: writer.diffId(), bytes });
+          channel.end();
+        },
+        (error: unknown) => {
+          if (error !== CONSUMER_STOPPED) {
+            channel.fail(error);
+          }
+        },
+      );
       return channel[Symbol.asyncIterator]();
     },
   };
 }
 
-/** Gathers tar bytes into batches and puts them, hashed, into a sink. */
+/** Gathers tar bytes into batches and puts them, hashed if requested, into a sink. */
 class TarWriter {
   #batch: Buffer;
   #filled = 0;
   #bytes = 0;
-  readonly #digester = createDigester('sha256');
+  readonly #digester: Digester | undefined;
   readonly #spare: Buffer[] = [];
 
   constructor(
     private readonly sink: ChunkSink,
     private readonly size: number,
+    hash: boolean,
   ) {
     this.#batch = Buffer.allocUnsafe(BATCH_SIZE);
+    this.#digester = hash ? createDigester('sha256') : undefined;
   }
 
-  async write(entries: readonly LayerEntry[], mtime: number): Promise<StreamResult> {
+  /** Returns the SHA-256 of the bytes written, once `write` has finished. */
+  diffId(): Digest {
+    if (this.#digester === undefined) {
+      throw new LayerError('NOT_FINISHED', 'computing diff ID: this stream was not hashed');
+    }
+    return this.#digester.digest();
+  }
+
+  /** Writes the tar of `entries` and returns its byte count. */
+  async write(entries: readonly LayerEntry[], mtime: number): Promise<number> {
     for (const entry of entries) {
       if (entry.type === 'file' && entry.size > WHOLE_FILE_MAX_SIZE) {
         await this.#writeLargeFile(entry, entryHeader(entry, mtime));
@@ -171,7 +184,7 @@ class TarWriter {
     if (this.#bytes !== this.size) {
       throw sizeError(this.size, String(this.#bytes));
     }
-    return { diffId: this.#digester.digest(), bytes: this.#bytes };
+    return this.#bytes;
   }
 
   async #writeLargeFile(entry: LayerEntry & { type: 'file' }, header: Buffer): Promise<void> {
@@ -230,7 +243,7 @@ class TarWriter {
     if (this.#bytes > this.size) {
       throw sizeError(this.size, `more than ${this.size}`);
     }
-    this.#digester.update(chunk);
+    this.#digester?.update(chunk);
     await this.sink.put(chunk);
     if (this.sink.reuse) {
       // Every chunk starts a batch of its own, so the whole batch is free again.

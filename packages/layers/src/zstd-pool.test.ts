@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultZstdLibrary, ZstdPool } from './zstd-pool.js';
 
@@ -109,6 +112,72 @@ describe('ZstdPool', () => {
 
       expect(pool.takeBuffer(64 * 1024).buffer).toBe(input.buffer);
     } finally {
+      await pool.close();
+    }
+  });
+
+  it.each(['native', 'wasm'] as const)(
+    '%s session hashes, compresses and writes frames in order',
+    async (library) => {
+      const pool = new ZstdPool(2, library);
+      const folder = await mkdtemp(join(tmpdir(), 'storepack-session-'));
+      const handle = await open(join(folder, 'blob.zst'), 'wx');
+      try {
+        const inputs = [11, 12, 13].map((seed) => sample(1024 * 1024 + seed, seed));
+        const expected = await Promise.all(inputs.map((input) => native.compress(input.slice())));
+        const session = pool.openSession(handle.fd);
+
+        await Promise.all(
+          inputs.map((input) => {
+            const frame = pool.takeBuffer(input.byteLength);
+            frame.set(input);
+            return session.write(frame);
+          }),
+        );
+        const result = await session.finish();
+        const written = await readFile(join(folder, 'blob.zst'));
+
+        expect(written.equals(Buffer.concat(expected))).toBe(true);
+        expect(result.digest).toBe(`sha256:${sha256(written)}`);
+        expect(result.size).toBe(written.length);
+        expect(result.diffId).toBe(`sha256:${sha256(Buffer.concat(inputs))}`);
+        expect(result.bytes).toBe(3 * 1024 * 1024 + 36);
+      } finally {
+        await handle.close();
+        await pool.close();
+        await rm(folder, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('fails a session whose writes fail, with the system error code', async () => {
+    const pool = new ZstdPool(1);
+    const full = await open('/dev/full', 'w');
+    try {
+      const session = pool.openSession(full.fd);
+      await session.write(sample(64 * 1024, 41));
+
+      await expect(session.finish()).rejects.toMatchObject({ code: 'ENOSPC' });
+    } finally {
+      await full.close();
+      await pool.close();
+    }
+  });
+
+  it('rejects frames after a session was aborted', async () => {
+    const pool = new ZstdPool(1);
+    const sink = await open('/dev/null', 'w');
+    try {
+      const session = pool.openSession(sink.fd);
+      await session.write(sample(64 * 1024, 51));
+      await session.abort();
+
+      await expect(session.write(sample(64 * 1024, 52))).rejects.toMatchObject({
+        code: 'COMPRESSION',
+      });
+      await expect(session.finish()).rejects.toMatchObject({ code: 'COMPRESSION' });
+    } finally {
+      await sink.close();
       await pool.close();
     }
   });

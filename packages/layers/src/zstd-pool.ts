@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Digest } from '@storepack/image-spec';
 import { LayerError } from './errors.js';
 
 /** The zstd level of layer blobs, the zstd command's default. */
@@ -58,11 +59,15 @@ export function zstdCompressBound(size: number): number {
 // The worker runs from a string, so that it needs no file of its own next to the compiled module
 // and also runs when tests load the TypeScript sources. Dynamic imports work whether Node evaluates
 // it as CommonJS or, under `--input-type=module`, as an ES module.
-// Shared buffers reach a worker once, with the first job that uses them, and are named by number
-// after that, so that each job's message carries no memory the garbage collector must track.
+// Shared buffers reach a worker once, with the first message that uses them, and are named by
+// number after that, so that no message carries memory the garbage collector must track. A
+// session is one layer pinned to one worker, which hashes its tar, compresses it frame by frame in
+// order, hashes the frames and writes them to the session's file descriptor.
 const WORKER_SOURCE = `
 (async () => {
   const { parentPort, workerData } = await import('node:worker_threads');
+  const { createHash } = await import('node:crypto');
+  const { writeSync } = await import('node:fs');
   const loaded = await import(workerData.moduleUrl);
   const zstd = loaded.default ?? loaded;
   let compress;
@@ -84,26 +89,111 @@ const WORKER_SOURCE = `
       return { output, size: frame.byteLength };
     };
   }
+  const describe = (error) => String((error && error.message) || error);
   const shared = new Map();
-  parentPort.on('message', ({ id, input, inputLength, output, level, share }) => {
-    try {
-      for (const [slot, buffer] of share) {
-        shared.set(slot, new Uint8Array(buffer));
+  const sessions = new Map();
+  let scratch;
+  const view = (input, inputLength) =>
+    typeof input === 'number' ? shared.get(input).subarray(0, inputLength) : input;
+
+  const handlers = {
+    job({ id, input, inputLength, output, level }) {
+      try {
+        const target = typeof output === 'number' ? shared.get(output) : undefined;
+        const result = compress(view(input, inputLength), target, level);
+        if (result.output === target) {
+          parentPort.postMessage({ id, size: result.size });
+        } else {
+          parentPort.postMessage({ id, size: result.size, output: result.output }, [result.output.buffer]);
+        }
+      } catch (error) {
+        parentPort.postMessage({ id, error: describe(error) });
       }
-      const source = typeof input === 'number' ? shared.get(input).subarray(0, inputLength) : input;
-      const target = typeof output === 'number' ? shared.get(output) : undefined;
-      const result = compress(source, target, level);
-      if (result.output === target) {
-        parentPort.postMessage({ id, size: result.size });
-      } else {
-        parentPort.postMessage({ id, size: result.size, output: result.output }, [result.output.buffer]);
+    },
+    open({ session, fd, level }) {
+      const tar = createHash('sha256');
+      const blob = createHash('sha256');
+      sessions.set(session, { fd, level, tar, blob, size: 0, bytes: 0, error: undefined });
+    },
+    write({ session, input, inputLength }) {
+      const state = sessions.get(session);
+      if (state.error === undefined) {
+        try {
+          const frame = view(input, inputLength);
+          state.tar.update(frame);
+          state.bytes += frame.byteLength;
+          const result = compress(frame, scratch, state.level);
+          scratch = result.output;
+          const bytes = result.output.subarray(0, result.size);
+          state.blob.update(bytes);
+          let written = 0;
+          while (written < bytes.byteLength) {
+            written += writeSync(state.fd, bytes, written);
+          }
+          state.size += result.size;
+        } catch (error) {
+          state.error = { message: describe(error), code: error && error.code };
+        }
       }
-    } catch (error) {
-      parentPort.postMessage({ id, error: String((error && error.message) || error) });
+      parentPort.postMessage({ session, written: true });
+    },
+    finish({ session }) {
+      const state = sessions.get(session);
+      sessions.delete(session);
+      if (state.error !== undefined) {
+        parentPort.postMessage({ session, error: state.error.message, code: state.error.code });
+        return;
+      }
+      const result = {
+        diffId: 'sha256:' + state.tar.digest('hex'),
+        digest: 'sha256:' + state.blob.digest('hex'),
+        size: state.size,
+        bytes: state.bytes,
+      };
+      parentPort.postMessage({ session, result });
+    },
+    abort({ session }) {
+      sessions.delete(session);
+      parentPort.postMessage({ session, aborted: true });
+    },
+  };
+
+  parentPort.on('message', (message) => {
+    for (const [slot, buffer] of message.share) {
+      shared.set(slot, new Uint8Array(buffer));
     }
+    handlers[message.kind](message);
   });
 })();
 `;
+
+/** What a session's worker computed over the layer it compressed and wrote. */
+export interface ZstdSessionResult {
+  /** SHA-256 of the uncompressed bytes. */
+  diffId: Digest;
+  /** SHA-256 of the zstd bytes written. */
+  digest: Digest;
+  /** Bytes written. */
+  size: number;
+  /** Uncompressed bytes. */
+  bytes: number;
+}
+
+/**
+ * One layer compressed on one worker, which hashes the frames it is given, compresses them in
+ * order and writes them to a file descriptor. See {@link ZstdPool.openSession}.
+ */
+export interface ZstdSession {
+  /**
+   * Queues the next frame. The buffer is the pool's again once the returned promise resolves,
+   * which is when the worker has written the frame.
+   */
+  write(frame: Uint8Array): Promise<void>;
+  /** Waits for every queued frame and returns the hashes and sizes; fails if a write failed. */
+  finish(): Promise<ZstdSessionResult>;
+  /** Drops the session once its queued frames are done, after which the descriptor may close. */
+  abort(): Promise<void>;
+}
 
 interface Job {
   id: number;
@@ -122,6 +212,27 @@ interface PoolWorker {
   job: Job | undefined;
   /** Numbers of the shared buffers this worker has been sent. */
   known: Set<number>;
+  /** Sessions open on this worker. */
+  sessions: Set<SessionState>;
+}
+
+interface SessionState {
+  id: number;
+  worker: PoolWorker;
+  /** Frames sent and not yet written, oldest first, with their shared buffer's number. */
+  writes: { input: number | undefined; resolve: () => void; reject: (error: unknown) => void }[];
+  end:
+    | { resolve: (result?: ZstdSessionResult) => void; reject: (error: unknown) => void }
+    | undefined;
+}
+
+interface SessionMessage {
+  session: number;
+  written?: boolean;
+  result?: ZstdSessionResult;
+  aborted?: boolean;
+  error?: string;
+  code?: string;
 }
 
 /**
@@ -139,6 +250,8 @@ export class ZstdPool {
   readonly #numbers = new Map<ArrayBufferLike, number>();
   readonly #spareInputs: number[] = [];
   readonly #spareOutputs: number[] = [];
+  readonly #inputNumbers = new Set<number>();
+  readonly #sessions = new Map<number, SessionState>();
   #nextId = 0;
   #busy = 0;
   #peakBusy = 0;
@@ -164,7 +277,12 @@ export class ZstdPool {
    * `compress` takes back once the frame is compressed.
    */
   takeBuffer(size: number): Uint8Array {
-    return this.#sharedBuffer(this.#spareInputs, size, size) ?? new Uint8Array(size);
+    const buffer = this.#sharedBuffer(this.#spareInputs, size, size);
+    if (buffer === undefined) {
+      return new Uint8Array(size);
+    }
+    this.#inputNumbers.add(this.#numbers.get(buffer.buffer) as number);
+    return buffer;
   }
 
   /**
@@ -197,10 +315,69 @@ export class ZstdPool {
 
   /**
    * Hands back a frame that `compress` wrote into shared memory, once nothing reads it any more,
-   * so that a later frame is written there. The frame must not be used after this call.
+   * or a buffer from `takeBuffer` that was not sent, so that a later frame uses its memory. The
+   * buffer must not be used after this call.
    */
   recycle(frame: Uint8Array): void {
-    this.#release(this.#spareOutputs, this.#numbers.get(frame.buffer));
+    const number = this.#numbers.get(frame.buffer);
+    this.#release(
+      number !== undefined && this.#inputNumbers.has(number)
+        ? this.#spareInputs
+        : this.#spareOutputs,
+      number,
+    );
+  }
+
+  /**
+   * Opens a session on one worker for one layer: frames passed to `write` (best from
+   * `takeBuffer`) are hashed, compressed at `level` and written to `fd` in order, on that worker.
+   * Sessions go to the worker with the fewest, so several layers compress on all cores at once.
+   * The descriptor must stay open until `finish` or `abort` has settled.
+   */
+  openSession(fd: number, level = ZSTD_LEVEL): ZstdSession {
+    const worker =
+      this.#workers.length < this.#size
+        ? this.#startWorker()
+        : (this.#workers.reduce((fewest, entry) =>
+            entry.sessions.size < fewest.sessions.size ? entry : fewest,
+          ) as PoolWorker);
+    const state: SessionState = { id: this.#nextId++, worker, writes: [], end: undefined };
+    this.#sessions.set(state.id, state);
+    worker.sessions.add(state);
+    worker.worker.ref();
+    this.#post(worker, { kind: 'open', session: state.id, fd, level });
+
+    const closing = (kind: 'finish' | 'abort') =>
+      new Promise<ZstdSessionResult | undefined>((resolve, reject) => {
+        if (!this.#sessions.has(state.id)) {
+          reject(compressionError('the session is closed'));
+          return;
+        }
+        state.end = { resolve, reject };
+        this.#post(worker, { kind, session: state.id });
+      });
+
+    return {
+      write: (frame) =>
+        new Promise((resolve, reject) => {
+          if (!this.#sessions.has(state.id) || state.end !== undefined) {
+            reject(compressionError('the session is closed'));
+            return;
+          }
+          const number = this.#numbers.get(frame.buffer);
+          const input = number !== undefined && frame.byteOffset === 0 ? number : frame;
+          state.writes.push({ input: number, resolve, reject });
+          this.#post(
+            worker,
+            { kind: 'write', session: state.id, input, inputLength: frame.byteLength },
+            [input],
+          );
+        }),
+      finish: async () => (await closing('finish')) as ZstdSessionResult,
+      abort: async () => {
+        await closing('abort');
+      },
+    };
   }
 
   /** Stops every worker and lets go of the shared buffers; frames still queued or compressing fail. */
@@ -259,19 +436,68 @@ export class ZstdPool {
       this.#peakBusy = Math.max(this.#peakBusy, this.#busy);
       // A busy worker keeps the process alive until its frame comes back; an idle one does not.
       idle.worker.ref();
-      const share: [number, SharedArrayBuffer][] = [];
-      for (const number of [job.input, job.output]) {
-        if (typeof number === 'number' && !idle.known.has(number)) {
-          idle.known.add(number);
-          share.push([number, this.#shared[number] as SharedArrayBuffer]);
-        }
-      }
       const { id, input, inputLength, output, level } = job;
-      idle.worker.postMessage(
-        { id, input, inputLength, output, level, share },
-        // Memory shared with the workers is passed as it is; it cannot be moved.
-        typeof input !== 'number' && input.buffer instanceof ArrayBuffer ? [input.buffer] : [],
-      );
+      this.#post(idle, { kind: 'job', id, input, inputLength, output, level }, [input, output]);
+    }
+  }
+
+  /**
+   * Sends a message to a worker with the shared buffers among `buffers` that it has not seen yet,
+   * and moves the other buffers among them to it.
+   */
+  #post(
+    entry: PoolWorker,
+    message: Record<string, unknown>,
+    buffers: (number | Uint8Array | undefined)[] = [],
+  ): void {
+    const share: [number, SharedArrayBuffer][] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const buffer of buffers) {
+      if (typeof buffer === 'number' && !entry.known.has(buffer)) {
+        entry.known.add(buffer);
+        share.push([buffer, this.#shared[buffer] as SharedArrayBuffer]);
+      } else if (buffer instanceof Uint8Array && buffer.buffer instanceof ArrayBuffer) {
+        // Memory shared with the workers is passed as it is; only other memory can be moved.
+        transfer.push(buffer.buffer);
+      }
+    }
+    entry.worker.postMessage({ ...message, share }, transfer);
+  }
+
+  #settleSession(entry: PoolWorker, message: SessionMessage, cause?: unknown): void {
+    const state = this.#sessions.get(message.session);
+    if (state === undefined) {
+      return;
+    }
+    if (message.written === true) {
+      const write = state.writes.shift();
+      if (typeof write?.input === 'number') {
+        this.#release(this.#spareInputs, write.input);
+      }
+      write?.resolve();
+      return;
+    }
+    this.#sessions.delete(state.id);
+    entry.sessions.delete(state);
+    this.#updateRef(entry);
+    const error =
+      message.error === undefined ? undefined : sessionError(message.error, message.code, cause);
+    for (const write of state.writes.splice(0)) {
+      write.reject(error ?? compressionError('the session ended before the frame was written'));
+    }
+    if (error !== undefined) {
+      state.end?.reject(error);
+    } else {
+      state.end?.resolve(message.result);
+    }
+  }
+
+  /** Keeps the process alive while a worker has a frame or a session, and not otherwise. */
+  #updateRef(entry: PoolWorker): void {
+    if (entry.job !== undefined || entry.sessions.size > 0) {
+      entry.worker.ref();
+    } else {
+      entry.worker.unref();
     }
   }
 
@@ -300,19 +526,26 @@ export class ZstdPool {
     const library = this.#library;
     const moduleUrl = pathToFileURL(createRequire(import.meta.url).resolve(MODULES[library])).href;
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { moduleUrl, library } });
-    const entry: PoolWorker = { worker, job: undefined, known: new Set() };
+    const entry: PoolWorker = { worker, job: undefined, known: new Set(), sessions: new Set() };
     worker.unref();
 
-    worker.on('message', (message: { size?: number; output?: Uint8Array; error?: string }) => {
-      const job = entry.job;
-      entry.job = undefined;
-      this.#busy -= 1;
-      worker.unref();
-      if (job !== undefined) {
-        this.#settle(job, message);
-      }
-      this.#dispatch();
-    });
+    worker.on(
+      'message',
+      (message: { size?: number; output?: Uint8Array; error?: string } | SessionMessage) => {
+        if ('session' in message) {
+          this.#settleSession(entry, message);
+          return;
+        }
+        const job = entry.job;
+        entry.job = undefined;
+        this.#busy -= 1;
+        this.#updateRef(entry);
+        if (job !== undefined) {
+          this.#settle(job, message);
+        }
+        this.#dispatch();
+      },
+    );
 
     const fail = (cause: unknown) => {
       const index = this.#workers.indexOf(entry);
@@ -323,6 +556,9 @@ export class ZstdPool {
         this.#busy -= 1;
         this.#settle(entry.job, { error: describe(cause) }, cause);
         entry.job = undefined;
+      }
+      for (const state of [...entry.sessions]) {
+        this.#settleSession(entry, { session: state.id, error: describe(cause) }, cause);
       }
       this.#dispatch();
     };
@@ -344,6 +580,14 @@ export function sharedZstdPool(): ZstdPool {
 
 function compressionError(detail: string, cause?: unknown): LayerError {
   return new LayerError('COMPRESSION', `compressing layer with zstd: ${detail}`, { cause });
+}
+
+/** An error of a session's worker, with the system error code of a failed write. */
+function sessionError(detail: string, code: string | undefined, cause?: unknown): Error {
+  if (code !== undefined && cause === undefined) {
+    return Object.assign(new Error(detail), { code });
+  }
+  return compressionError(detail, cause);
 }
 
 function describe(cause: unknown): string {
