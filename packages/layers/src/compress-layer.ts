@@ -150,9 +150,8 @@ async function writeChunks(path: string, chunks: AsyncIterable<Buffer>): Promise
 }
 
 /**
- * Cuts the tar into frames of {@link ZSTD_FRAME_SIZE} bytes, as {@link zstdChunks} does, and
- * sends them to a session, a few at a time. If the tar fails, the session is dropped once its
- * worker is done with the frames sent, so that the file may be closed.
+ * Sends the frames of the tar to a session, a few at a time. If the tar fails, the session is
+ * dropped once its worker is done with the frames sent, so that the file may be closed.
  */
 async function writeZstdFrames(
   tar: AsyncIterable<Buffer>,
@@ -160,14 +159,31 @@ async function writeZstdFrames(
   pool: ZstdPool,
 ): Promise<ZstdSessionResult> {
   const inFlight: Promise<void>[] = [];
-  const send = (frame: Uint8Array) => {
-    const writing = session.write(frame);
-    // Awaited in order below; this only keeps a failure from being unhandled meanwhile.
-    writing.catch(() => undefined);
-    inFlight.push(writing);
-  };
+  try {
+    for await (const frame of cutFrames(tar, pool)) {
+      const writing = session.write(frame);
+      // Awaited in order below; this only keeps a failure from being unhandled meanwhile.
+      writing.catch(() => undefined);
+      inFlight.push(writing);
+      while (inFlight.length >= FRAMES_IN_FLIGHT) {
+        await inFlight.shift();
+      }
+    }
+    await Promise.all(inFlight);
+    return await session.finish();
+  } catch (error) {
+    await Promise.allSettled(inFlight);
+    await session.abort().catch(() => undefined);
+    throw error;
+  }
+}
 
-  let frame: Uint8Array | undefined = pool.takeBuffer(ZSTD_FRAME_SIZE);
+/**
+ * Cuts the tar into frames of {@link ZSTD_FRAME_SIZE} bytes, in buffers from the pool, and a last
+ * shorter one. An empty tar gives one empty frame. A frame is the consumer's once yielded.
+ */
+async function* cutFrames(tar: AsyncIterable<Buffer>, pool: ZstdPool): AsyncGenerator<Uint8Array> {
+  let frame: Uint8Array | undefined;
   let filled = 0;
   let total = 0;
   try {
@@ -181,26 +197,18 @@ async function writeZstdFrames(
         filled += length;
         offset += length;
         if (filled === ZSTD_FRAME_SIZE) {
-          send(frame);
+          const full = frame;
           frame = undefined;
           filled = 0;
-        }
-        while (inFlight.length >= FRAMES_IN_FLIGHT) {
-          await inFlight.shift();
+          yield full;
         }
       }
     }
     if (filled > 0 || total === 0) {
-      // The frame of a tar that ends mid-frame, or the first frame of an empty one.
-      send((frame as Uint8Array).subarray(0, filled));
+      const last = (frame ?? new Uint8Array(0)).subarray(0, filled);
       frame = undefined;
+      yield last;
     }
-    await Promise.all(inFlight);
-    return await session.finish();
-  } catch (error) {
-    await Promise.allSettled(inFlight);
-    await session.abort().catch(() => undefined);
-    throw error;
   } finally {
     if (frame !== undefined) {
       pool.recycle(frame);
@@ -254,9 +262,9 @@ async function* gzipChunks(tar: Readable): AsyncGenerator<Buffer> {
 }
 
 /**
- * Cuts the tar into frames of {@link ZSTD_FRAME_SIZE} bytes and compresses each into its own zstd
- * frame, a few at a time, yielding them in order. A zstd stream may hold any number of frames.
- * With `reuse`, each frame goes back to the pool when the consumer requests the next one.
+ * Compresses each frame of the tar into its own zstd frame, a few at a time, yielding them in
+ * order. A zstd stream may hold any number of frames. With `reuse`, each frame goes back to the
+ * pool when the consumer requests the next one.
  */
 async function* zstdChunks(
   tar: AsyncIterable<Buffer>,
@@ -271,46 +279,17 @@ async function* zstdChunks(
       pool.recycle(compressed);
     }
   };
-  const send = (frame: Uint8Array) => {
+
+  for await (const frame of cutFrames(tar, pool)) {
     const compressing = pool.compress(frame, ZSTD_LEVEL, reuse);
     // Awaited in order below; this only keeps a failure from being unhandled meanwhile.
     compressing.catch(() => undefined);
     inFlight.push(compressing);
-  };
-
-  let frame: Uint8Array | undefined = pool.takeBuffer(ZSTD_FRAME_SIZE);
-  let filled = 0;
-  let total = 0;
-  try {
-    for await (const chunk of tar) {
-      total += chunk.byteLength;
-      let offset = 0;
-      while (offset < chunk.byteLength) {
-        frame ??= pool.takeBuffer(ZSTD_FRAME_SIZE);
-        const length = Math.min(chunk.byteLength - offset, ZSTD_FRAME_SIZE - filled);
-        frame.set(chunk.subarray(offset, offset + length), filled);
-        filled += length;
-        offset += length;
-        if (filled === ZSTD_FRAME_SIZE) {
-          send(frame);
-          frame = undefined;
-          filled = 0;
-        }
-        while (inFlight.length >= FRAMES_IN_FLIGHT) {
-          yield* next();
-        }
-      }
-    }
-    if (filled > 0 || total === 0) {
-      send((frame as Uint8Array).subarray(0, filled));
-      frame = undefined;
-    }
-    while (inFlight.length > 0) {
+    while (inFlight.length >= FRAMES_IN_FLIGHT) {
       yield* next();
     }
-  } finally {
-    if (frame !== undefined) {
-      pool.recycle(frame);
-    }
+  }
+  while (inFlight.length > 0) {
+    yield* next();
   }
 }
