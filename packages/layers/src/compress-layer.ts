@@ -99,10 +99,13 @@ export function compressLayer(
     }
     streamed = true;
   };
-  const start = (reuse: boolean): AsyncIterable<Buffer> => {
-    begin();
+  const hashed = (reuse: boolean): AsyncIterable<Buffer> => {
     const chunks = compressedChunks(layer, compression, options?.zstdPool, reuse);
     return hashChunks(chunks, (value) => (result = value));
+  };
+  const start = (reuse: boolean): AsyncIterable<Buffer> => {
+    begin();
+    return hashed(reuse);
   };
 
   return {
@@ -111,20 +114,20 @@ export function compressLayer(
     createStream: () => Readable.from(start(false), { objectMode: false }),
     chunks: () => start(true),
     async writeTo(path) {
+      begin();
       const tar =
         compression === 'zstd' && !options?.spreadFrames ? unhashedChunks(layer) : undefined;
       if (tar === undefined) {
-        await writeChunks(path, start(true));
+        await writeChunks(path, hashed(true));
         return;
       }
-      begin();
+      const pool = options?.zstdPool ?? sharedZstdPool();
       const handle = await open(path, 'wx');
       try {
-        const session = (options?.zstdPool ?? sharedZstdPool()).openSession(handle.fd, ZSTD_LEVEL);
         const written = await writeZstdFrames(
           tar.chunks,
-          session,
-          options?.zstdPool ?? sharedZstdPool(),
+          pool.openSession(handle.fd, ZSTD_LEVEL),
+          pool,
         );
         tar.finish(written.diffId, written.bytes);
         result = { digest: written.digest, size: written.size };

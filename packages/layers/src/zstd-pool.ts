@@ -218,7 +218,6 @@ interface PoolWorker {
 
 interface SessionState {
   id: number;
-  worker: PoolWorker;
   /** Frames sent and not yet written, oldest first, with their shared buffer's number. */
   writes: { input: number | undefined; resolve: () => void; reject: (error: unknown) => void }[];
   end:
@@ -239,7 +238,8 @@ interface SessionMessage {
  * Compresses buffers into zstd frames on worker threads, one frame per worker at a time, so that
  * frames of one layer or of several layers compress on all cores at once. Frames are filled and
  * written out in buffers shared with the workers (see `takeBuffer`, `compress` and `recycle`), which
- * the pool keeps until it is closed.
+ * the pool keeps until it is closed. A session (`openSession`) instead keeps a whole layer on one
+ * worker, which also hashes and writes it.
  */
 export class ZstdPool {
   readonly #size: number;
@@ -341,7 +341,7 @@ export class ZstdPool {
         : (this.#workers.reduce((fewest, entry) =>
             entry.sessions.size < fewest.sessions.size ? entry : fewest,
           ) as PoolWorker);
-    const state: SessionState = { id: this.#nextId++, worker, writes: [], end: undefined };
+    const state: SessionState = { id: this.#nextId++, writes: [], end: undefined };
     this.#sessions.set(state.id, state);
     worker.sessions.add(state);
     worker.worker.ref();
