@@ -186,6 +186,42 @@ describe('storepack build faults', () => {
     expect(await readdir(output)).toEqual([]);
   });
 
+  it('SIGINT stops a zstd layer being cached and keeps no part of it', async () => {
+    const root = path.join(work, 'big-root');
+    await mkdir(path.join(root, bigItem), { recursive: true });
+    const blob = path.join(root, bigItem, 'blob');
+    if (!(await readdir(path.dirname(blob))).includes('blob')) {
+      await writeFile(blob, Buffer.alloc(512 * 1024 * 1024, 1));
+    }
+    const output = await mkdtemp(path.join(work, 'zstd-SIGINT-'));
+    const cache = path.join(output, 'cache');
+    const args = ['build', '--root', root, bigItem, '--format', 'oci-archive', '--compress'];
+    const child = spawn(
+      process.execPath,
+      [bin, ...args, 'zstd', '--cache', cache, '-o', path.join(output, 'image.tar')],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    // Signal once the blob's temporary file exists in the cache, that is while the layer is built.
+    const temporaryBlobs = async () =>
+      (await readdir(cache).catch(() => [])).filter((name) => name.startsWith('.tmp-'));
+    while ((await temporaryBlobs()).length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    child.kill('SIGINT');
+
+    expect(await exited).toBe(130);
+    expect(stderr).toBe('storepack: interrupted by SIGINT\n');
+    expect(await temporaryBlobs()).toEqual([]);
+    expect(await readdir(path.join(cache, 'entries'))).toEqual([]);
+    expect(await readdir(output)).toEqual(['cache']);
+  });
+
   it.each([
     ['shrinks', 'truncate', ['-s', '1M']],
     ['grows', 'sh', ['-c', 'head -c 1048576 /dev/zero >> "$0"']],

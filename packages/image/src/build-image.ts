@@ -74,7 +74,7 @@ export async function buildMultiPlatformImage(
   const plans: ImagePlan[] = [];
   try {
     for (const options of images) {
-      const plan = await planImage(options);
+      const plan = await planImage(options, writeOptions.signal);
       plans.push(plan);
       writeOptions.onProgress?.({
         kind: 'closure',

@@ -8,6 +8,8 @@ export interface LayerBlobOptions {
   compression: LayerCompression;
   /** The layer cache folder, or undefined to stream uncompressed layers from the store. */
   cacheDir: string | undefined;
+  /** Stops the building of blobs into the cache. */
+  signal?: AbortSignal;
   logger?: Logger;
 }
 
@@ -36,6 +38,7 @@ export async function makeImageLayers(
   const built = await buildLayers(sources, {
     compression: options.compression,
     cache,
+    ...(options.signal ? { signal: options.signal } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   return built.map((layer, index) => cachedLayer(sources[index] as LayerSource, layer));

@@ -93,10 +93,11 @@ export interface ImagePlan {
 }
 
 /**
- * Checks the options, finds the closure of the paths and prepares one layer that contains every
- * item of it, with the image's symlinks and extra folders.
+ * Checks the options, finds the closure of the paths, splits it into layers with the image's
+ * symlinks and extra folders, and prepares them: compressed layers are built into the cache.
+ * `signal` stops that building.
  */
-export async function planImage(options: ImageOptions): Promise<ImagePlan> {
+export async function planImage(options: ImageOptions, signal?: AbortSignal): Promise<ImagePlan> {
   if (options.paths.length === 0) {
     throw new ImageError('INVALID_OPTION', 'no store path given: expected at least one');
   }
@@ -174,7 +175,13 @@ export async function planImage(options: ImageOptions): Promise<ImagePlan> {
   const layers = await makeImageLayers(sources, {
     compression,
     cacheDir,
+    ...(signal ? { signal } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+  }).catch(async (error: unknown) => {
+    if (temporary !== undefined) {
+      await rm(temporary, { recursive: true, force: true });
+    }
+    throw error;
   });
 
   return {

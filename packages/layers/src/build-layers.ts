@@ -19,6 +19,11 @@ export interface BuildLayerOptions {
   concurrency?: number;
   /** Worker pool for zstd; the process-wide pool by default. */
   zstdPool?: ZstdPool;
+  /**
+   * Stops the build: once it aborts, no layer starts, and a layer being built fails with the
+   * signal's reason at its next chunk, leaving nothing in the cache.
+   */
+  signal?: AbortSignal;
   logger?: Logger;
 }
 
@@ -80,6 +85,7 @@ async function buildOneLayer(
   const layer = await prepareLayer(source, options.logger ? { logger: options.logger } : undefined);
   const compressed = compressLayer(layer, options.compression, {
     ...(options.zstdPool ? { zstdPool: options.zstdPool } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
     spreadFrames,
   });
   return options.cache.put(key, compressed);
@@ -100,6 +106,10 @@ export async function buildLayers(
 
   const work = async () => {
     while (next < sources.length && failure === undefined) {
+      if (options.signal?.aborted) {
+        failure = { error: options.signal.reason };
+        return;
+      }
       const index = next++;
       try {
         results[index] = await buildOneLayer(

@@ -37,6 +37,24 @@ describe('ChunkChannel', () => {
     await expect(channel.put(Buffer.from('b'))).rejects.toBe(CONSUMER_STOPPED);
   });
 
+  it('ends for a consumer that asks again after stopping', async () => {
+    const channel = new ChunkChannel();
+    const iterator = channel[Symbol.asyncIterator]();
+    await iterator.return?.();
+
+    await expect(iterator.next()).resolves.toEqual({ done: true, value: undefined });
+  });
+
+  it('rejects a second request made before the first settled', async () => {
+    const channel = new ChunkChannel();
+    const iterator = channel[Symbol.asyncIterator]();
+    const first = iterator.next();
+
+    await expect(iterator.next()).rejects.toThrow('before the previous call settled');
+    channel.end();
+    await expect(first).resolves.toEqual({ done: true, value: undefined });
+  });
+
   it('fails the consumer with the producer error', async () => {
     const channel = new ChunkChannel();
     channel.fail(new Error('disk gone'));

@@ -52,6 +52,14 @@ export class ChunkChannel implements AsyncIterable<Buffer> {
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     return {
       next: () => {
+        if (this.#stopped) {
+          return Promise.resolve({ done: true, value: undefined });
+        }
+        if (this.#consumer !== undefined) {
+          return Promise.reject(
+            new Error('reading layer chunks: next() called before the previous call settled'),
+          );
+        }
         // Asking for the next chunk means the consumer is done with the one it holds.
         const received = this.#received;
         this.#received = undefined;

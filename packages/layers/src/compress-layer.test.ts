@@ -213,6 +213,28 @@ describe('compressLayer', () => {
     expect(await readFile(path, 'utf8')).toBe('kept');
   });
 
+  it('keeps frame memory for reuse when consumers stop early', async () => {
+    const fresh = new ZstdPool(2);
+    try {
+      for (let round = 0; round < 16; round += 1) {
+        const compressed = compressLayer(await prepareLayer(source()), 'zstd', { zstdPool: fresh });
+        for await (const _chunk of compressed.chunks()) {
+          break;
+        }
+      }
+      // Frames still compressing when a consumer stopped come back to the pool once done.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      const frame = fresh.takeBuffer(ZSTD_FRAME_SIZE);
+      frame.fill(1);
+      const output = await fresh.compress(frame, 3, true);
+
+      expect(output.buffer).toBeInstanceOf(SharedArrayBuffer);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('fails zstd chunks when a file vanished', async () => {
     const layer = await prepareLayer(source());
     await rm(join(root, DATA, 'blob'));

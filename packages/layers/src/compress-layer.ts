@@ -58,6 +58,8 @@ export interface CompressLayerOptions {
    * compress on one core.
    */
   spreadFrames?: boolean;
+  /** Makes `writeTo` fail with the signal's reason at the next chunk once it aborts. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -118,7 +120,7 @@ export function compressLayer(
       const tar =
         compression === 'zstd' && !options?.spreadFrames ? unhashedChunks(layer) : undefined;
       if (tar === undefined) {
-        await writeChunks(path, hashed(true));
+        await writeChunks(path, hashed(true), options?.signal);
         return;
       }
       const pool = options?.zstdPool ?? sharedZstdPool();
@@ -128,6 +130,7 @@ export function compressLayer(
           tar.chunks,
           pool.openSession(handle.fd, ZSTD_LEVEL),
           pool,
+          options?.signal,
         );
         tar.finish(written.diffId, written.bytes);
         result = { digest: written.digest, size: written.size };
@@ -141,10 +144,15 @@ export function compressLayer(
 }
 
 /** Writes chunks to a new file, each before the next is requested, so that their memory is reused. */
-async function writeChunks(path: string, chunks: AsyncIterable<Buffer>): Promise<void> {
+async function writeChunks(
+  path: string,
+  chunks: AsyncIterable<Buffer>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const handle = await open(path, 'wx');
   try {
     for await (const chunk of chunks) {
+      signal?.throwIfAborted();
       await handle.write(chunk);
     }
   } finally {
@@ -160,10 +168,15 @@ async function writeZstdFrames(
   tar: AsyncIterable<Buffer>,
   session: ZstdSession,
   pool: ZstdPool,
+  signal: AbortSignal | undefined,
 ): Promise<ZstdSessionResult> {
   const inFlight: Promise<void>[] = [];
   try {
     for await (const frame of cutFrames(tar, pool)) {
+      if (signal?.aborted) {
+        pool.recycle(frame);
+        throw signal.reason;
+      }
       const writing = session.write(frame);
       // Awaited in order below; this only keeps a failure from being unhandled meanwhile.
       writing.catch(() => undefined);
@@ -277,22 +290,37 @@ async function* zstdChunks(
   const inFlight: Promise<Buffer>[] = [];
   const next = async function* () {
     const compressed = await (inFlight.shift() as Promise<Buffer>);
-    yield compressed;
-    if (reuse) {
-      pool.recycle(compressed);
+    try {
+      yield compressed;
+    } finally {
+      if (reuse) {
+        pool.recycle(compressed);
+      }
     }
   };
 
-  for await (const frame of cutFrames(tar, pool)) {
-    const compressing = pool.compress(frame, ZSTD_LEVEL, reuse);
-    // Awaited in order below; this only keeps a failure from being unhandled meanwhile.
-    compressing.catch(() => undefined);
-    inFlight.push(compressing);
-    while (inFlight.length >= FRAMES_IN_FLIGHT) {
+  try {
+    for await (const frame of cutFrames(tar, pool)) {
+      const compressing = pool.compress(frame, ZSTD_LEVEL, reuse);
+      // Awaited in order below; this only keeps a failure from being unhandled meanwhile.
+      compressing.catch(() => undefined);
+      inFlight.push(compressing);
+      while (inFlight.length >= FRAMES_IN_FLIGHT) {
+        yield* next();
+      }
+    }
+    while (inFlight.length > 0) {
       yield* next();
     }
-  }
-  while (inFlight.length > 0) {
-    yield* next();
+  } finally {
+    // A consumer that stopped early, or a failed tar, leaves frames that nobody will read.
+    if (reuse) {
+      for (const compressing of inFlight.splice(0)) {
+        compressing.then(
+          (compressed) => pool.recycle(compressed),
+          () => undefined,
+        );
+      }
+    }
   }
 }

@@ -1,12 +1,15 @@
-import { readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { runCommand } from '@storepack/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildLayer, buildLayers, layerCacheKey } from './build-layers.js';
+import { compressLayer } from './compress-layer.js';
 import { defaultCacheDir, LayerCache } from './layer-cache.js';
 import { makeTempDir, readAll, removeTree, sha256Hex, writeFileAt } from './layer-fixtures.js';
 import type { LayerSource } from './layer-source.js';
 import type { Logger } from './logger.js';
+import { prepareLayer } from './prepare-layer.js';
 
 const HELLO = '/nix/store/6j7k2pf9nlvt5qbb3dw34o4o5bv4dzkl-hello-2.12';
 const LIBC = '/nix/store/7k8l3qg0omwu6rcc4ex45p5p6cw5eaml-glibc-2.39';
@@ -152,6 +155,81 @@ describe('LayerCache', () => {
 
     expect(error).toMatchObject({ code: 'READ', path: join(root, 'store', missing) });
   });
+
+  // The blob fills a tmpfs to the last page, so that only the entry's write runs out of space.
+  // Mounting needs root, as CI runs.
+  it('leaves no temporary entry when the disk fills', async () => {
+    const layer = await prepareLayer(source());
+    const disk = join(root, 'disk');
+    await mkdir(disk);
+    const pages = Math.ceil(layer.size / 4096);
+    await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${pages * 4096}`, 'tmpfs', disk]);
+    try {
+      const small = new LayerCache({ dir: join(disk, 'cache') });
+
+      const error = await small
+        .put('a'.repeat(64), compressLayer(layer, 'none'))
+        .catch((caught: unknown) => caught);
+      const left = (await readdir(join(disk, 'cache'))).filter((name) => name.startsWith('.tmp-'));
+
+      expect(error).toMatchObject({ code: 'CACHE' });
+      expect((error as Error).message).toMatch(/^writing .*\.tmp-.*: no space left on device/);
+      expect(left).toEqual([]);
+    } finally {
+      await runCommand('umount', [disk]);
+    }
+  });
+
+  it('starts no layer once the build is aborted', async () => {
+    const controller = new AbortController();
+    const stopping = new LayerCache({
+      dir: cacheDir,
+      logger: {
+        debug: (message) => {
+          if (message === 'layer cached') {
+            controller.abort(new Error('stopped by the test'));
+          }
+        },
+        warn: () => undefined,
+      },
+    });
+
+    const error = await buildLayers([source([HELLO]), source([LIBC]), source([HELLO, LIBC])], {
+      compression: 'zstd',
+      cache: stopping,
+      concurrency: 1,
+      signal: controller.signal,
+    }).catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ message: 'stopped by the test' });
+    expect(await readdir(join(cacheDir, 'entries'))).toHaveLength(1);
+  });
+
+  it.each(['zstd', 'gzip'] as const)(
+    'leaves nothing behind when a %s layer is aborted while it streams',
+    async (compression) => {
+      const controller = new AbortController();
+      const logger: Logger = {
+        debug: (message) => {
+          if (message === 'layer prepared') {
+            controller.abort(new Error('stopped by the test'));
+          }
+        },
+        warn: () => undefined,
+      };
+
+      const error = await buildLayers([source([HELLO]), source([LIBC])], {
+        compression,
+        cache,
+        signal: controller.signal,
+        logger,
+      }).catch((caught: unknown) => caught);
+
+      expect(error).toMatchObject({ message: 'stopped by the test' });
+      expect((await readdir(cacheDir)).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
+      expect(await readdir(join(cacheDir, 'entries'))).toEqual([]);
+    },
+  );
 
   it('defaults to the XDG cache folder', () => {
     expect(defaultCacheDir({ XDG_CACHE_HOME: '/var/cache/user' })).toBe(

@@ -117,7 +117,8 @@ export class LayerCache {
       await compressed.writeTo(temporary);
     } catch (error) {
       await rm(temporary, { force: true });
-      throw error instanceof LayerError ? error : cacheError(`writing ${temporary}`, error);
+      // System errors get the file's name. Others, such as the reason of an abort, stay as they are.
+      throw isSystemError(error) ? cacheError(`writing ${temporary}`, error) : error;
     }
 
     const facts: EntryFacts = {
@@ -133,7 +134,8 @@ export class LayerCache {
 
     const entryTemporary = this.#temporaryPath();
     const entryText = `${JSON.stringify({ version: CACHE_ENTRY_VERSION, ...facts }, null, 2)}\n`;
-    await writeFile(entryTemporary, entryText, { flag: 'wx' }).catch((error: unknown) => {
+    await writeFile(entryTemporary, entryText, { flag: 'wx' }).catch(async (error: unknown) => {
+      await rm(entryTemporary, { force: true });
       throw cacheError(`writing ${entryTemporary}`, error);
     });
     await this.#moveIntoPlace(entryTemporary, this.#entryPath(key));
@@ -229,6 +231,10 @@ function parseEntry(text: string, key: string): EntryFacts | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isSystemError(error: unknown): boolean {
+  return error instanceof Error && 'syscall' in error && !(error instanceof LayerError);
 }
 
 function cacheError(action: string, cause: unknown): LayerError {

@@ -150,18 +150,59 @@ describe('ZstdPool', () => {
     },
   );
 
-  it('fails a session whose writes fail, with the system error code', async () => {
+  it('fails the write and the session when the file cannot take it', async () => {
     const pool = new ZstdPool(1);
     const full = await open('/dev/full', 'w');
     try {
       const session = pool.openSession(full.fd);
-      await session.write(sample(64 * 1024, 41));
 
+      await expect(session.write(sample(64 * 1024, 41))).rejects.toMatchObject({ code: 'ENOSPC' });
       await expect(session.finish()).rejects.toMatchObject({ code: 'ENOSPC' });
     } finally {
       await full.close();
       await pool.close();
     }
+  });
+
+  it('settles a finish and rejects an abort that follows it', async () => {
+    const pool = new ZstdPool(1);
+    const sink = await open('/dev/null', 'w');
+    try {
+      const session = pool.openSession(sink.fd);
+      await session.write(sample(64 * 1024, 61));
+
+      const finishing = session.finish();
+      await expect(session.abort()).rejects.toMatchObject({ code: 'COMPRESSION' });
+      await expect(finishing).resolves.toMatchObject({ bytes: 64 * 1024 });
+    } finally {
+      await sink.close();
+      await pool.close();
+    }
+  });
+
+  it('fails frames still queued when the pool closes', async () => {
+    const pool = new ZstdPool(1);
+    const frames = [71, 72, 73, 74].map((seed) => {
+      const frame = pool.takeBuffer(4 * 1024 * 1024);
+      frame.set(sample(4 * 1024 * 1024, seed));
+      return pool.compress(frame);
+    });
+    for (const frame of frames) {
+      frame.catch(() => undefined);
+    }
+
+    await pool.close();
+    const results = await Promise.allSettled(frames);
+
+    expect(results.slice(1).map((result) => result.status)).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+    ]);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('rejects a pool of %s workers', (size) => {
+    expect(() => new ZstdPool(size)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
   });
 
   it('rejects frames after a session was aborted', async () => {

@@ -50,7 +50,7 @@ export function defaultZstdLibrary(): ZstdLibrary {
   return defaultLibrary;
 }
 
-/** The most bytes a zstd frame of `size` input bytes can take: zstd's `ZSTD_COMPRESSBOUND`. */
+/** The maximum size of a zstd frame of `size` input bytes: zstd's `ZSTD_COMPRESSBOUND`. */
 export function zstdCompressBound(size: number): number {
   const small = 128 * 1024;
   return size + Math.floor(size / 256) + (size < small ? Math.floor((small - size) / 2048) : 0);
@@ -135,7 +135,9 @@ const WORKER_SOURCE = `
           state.error = { message: describe(error), code: error && error.code };
         }
       }
-      parentPort.postMessage({ session, written: true });
+      // A failed write is reported at once, so that the layer's reads stop early.
+      const failure = state.error ?? {};
+      parentPort.postMessage({ session, written: true, error: failure.message, code: failure.code });
     },
     finish({ session }) {
       const state = sessions.get(session);
@@ -167,7 +169,7 @@ const WORKER_SOURCE = `
 })();
 `;
 
-/** What a session's worker computed over the layer it compressed and wrote. */
+/** The hashes and sizes that a session's worker computed over the layer it wrote. */
 export interface ZstdSessionResult {
   /** SHA-256 of the uncompressed bytes. */
   diffId: Digest;
@@ -258,7 +260,13 @@ export class ZstdPool {
 
   /** Creates a pool of at most `size` workers, started when the first frames arrive. */
   constructor(size = availableParallelism(), library: ZstdLibrary = defaultZstdLibrary()) {
-    this.#size = Math.max(1, size);
+    if (!Number.isSafeInteger(size) || size < 1) {
+      throw new LayerError(
+        'INVALID_OPTIONS',
+        `invalid zstd pool size ${String(size)}: expected a whole number of workers, 1 or more`,
+      );
+    }
+    this.#size = size;
     this.#library = library;
   }
 
@@ -349,8 +357,8 @@ export class ZstdPool {
 
     const closing = (kind: 'finish' | 'abort') =>
       new Promise<ZstdSessionResult | undefined>((resolve, reject) => {
-        if (!this.#sessions.has(state.id)) {
-          reject(compressionError('the session is closed'));
+        if (!this.#sessions.has(state.id) || state.end !== undefined) {
+          reject(compressionError('the session is closed or closing'));
           return;
         }
         state.end = { resolve, reject };
@@ -380,9 +388,21 @@ export class ZstdPool {
     };
   }
 
-  /** Stops every worker and lets go of the shared buffers; frames still queued or compressing fail. */
+  /**
+   * Stops every worker and lets go of the shared buffers. Frames still queued or compressing, and
+   * open sessions, fail. The pool starts new workers for later frames.
+   */
   async close(): Promise<void> {
+    const reason = 'the pool was closed';
+    for (const job of this.#queue.splice(0)) {
+      job.reject(compressionError(reason));
+    }
     const workers = this.#workers.splice(0);
+    for (const entry of workers) {
+      for (const state of [...entry.sessions]) {
+        this.#settleSession(entry, { session: state.id, error: reason });
+      }
+    }
     this.#shared.length = 0;
     this.#numbers.clear();
     this.#spareInputs.length = 0;
@@ -474,7 +494,11 @@ export class ZstdPool {
       if (typeof write?.input === 'number') {
         this.#release(this.#spareInputs, write.input);
       }
-      write?.resolve();
+      if (message.error === undefined) {
+        write?.resolve();
+      } else {
+        write?.reject(sessionError(message.error, message.code));
+      }
       return;
     }
     this.#sessions.delete(state.id);
@@ -483,6 +507,9 @@ export class ZstdPool {
     const error =
       message.error === undefined ? undefined : sessionError(message.error, message.code, cause);
     for (const write of state.writes.splice(0)) {
+      if (typeof write.input === 'number') {
+        this.#release(this.#spareInputs, write.input);
+      }
       write.reject(error ?? compressionError('the session ended before the frame was written'));
     }
     if (error !== undefined) {
@@ -582,10 +609,10 @@ function compressionError(detail: string, cause?: unknown): LayerError {
   return new LayerError('COMPRESSION', `compressing layer with zstd: ${detail}`, { cause });
 }
 
-/** An error of a session's worker, with the system error code of a failed write. */
+/** An error of a session's worker, a system error when a write failed. */
 function sessionError(detail: string, code: string | undefined, cause?: unknown): Error {
   if (code !== undefined && cause === undefined) {
-    return Object.assign(new Error(detail), { code });
+    return Object.assign(new Error(detail), { code, syscall: 'write' });
   }
   return compressionError(detail, cause);
 }
