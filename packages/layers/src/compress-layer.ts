@@ -153,7 +153,11 @@ async function writeChunks(
   try {
     for await (const chunk of chunks) {
       signal?.throwIfAborted();
-      await handle.write(chunk);
+      // A write may take fewer bytes than given, as write(2) may.
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        offset += (await handle.write(chunk, offset)).bytesWritten;
+      }
     }
   } finally {
     await handle.close();
