@@ -7,7 +7,7 @@ import { LAYER_FORMAT_VERSION } from './layer-entry.js';
 import type { LayerSource } from './layer-source.js';
 import type { Logger } from './logger.js';
 import { prepareLayer } from './prepare-layer.js';
-import { ZSTD_LEVEL, ZSTD_VERSION, type ZstdPool } from './zstd-pool.js';
+import { sharedZstdPool, ZSTD_LEVEL, ZSTD_VERSION, type ZstdPool } from './zstd-pool.js';
 
 /** Settings for `buildLayer` and `buildLayers`. */
 export interface BuildLayerOptions {
@@ -125,6 +125,10 @@ export async function buildLayers(
 
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
   await Promise.all(Array.from({ length: Math.min(concurrency, sources.length) }, work));
+  if (options.compression === 'zstd') {
+    // Writing the image comes next and needs no worker, so their memory can go meanwhile.
+    await (options.zstdPool ?? sharedZstdPool()).closeIfIdle();
+  }
   if (failure !== undefined) {
     throw failure.error;
   }

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promi
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '@storepack/test-utils';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildLayer, buildLayers, layerCacheKey } from './build-layers.js';
 import { compressLayer } from './compress-layer.js';
 import { defaultCacheDir, LayerCache } from './layer-cache.js';
@@ -10,6 +10,7 @@ import { makeTempDir, readAll, removeTree, sha256Hex, writeFileAt } from './laye
 import type { LayerSource } from './layer-source.js';
 import type { Logger } from './logger.js';
 import { prepareLayer } from './prepare-layer.js';
+import { ZstdPool } from './zstd-pool.js';
 
 const HELLO = '/nix/store/6j7k2pf9nlvt5qbb3dw34o4o5bv4dzkl-hello-2.12';
 const LIBC = '/nix/store/7k8l3qg0omwu6rcc4ex45p5p6cw5eaml-glibc-2.39';
@@ -177,6 +178,23 @@ describe('LayerCache', () => {
       expect(left).toEqual([]);
     } finally {
       await runCommand('umount', [disk]);
+    }
+  });
+
+  it('lets an idle zstd pool go once its layers are built', async () => {
+    const pool = new ZstdPool(2);
+    const closing = vi.spyOn(pool, 'closeIfIdle');
+    try {
+      await buildLayers([source([HELLO]), source([LIBC])], {
+        compression: 'zstd',
+        cache,
+        zstdPool: pool,
+      });
+
+      expect(closing).toHaveBeenCalledTimes(1);
+      await expect(closing.mock.results[0]?.value).resolves.toBe(true);
+    } finally {
+      await pool.close();
     }
   });
 

@@ -266,6 +266,22 @@ describe('streaming a layer', () => {
     expect(memory.size).toBe(2);
   });
 
+  it('passes its chunk memory on to the next layer streamed in chunks', async () => {
+    await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
+    const memoryOf = async (chunks: AsyncIterable<Buffer>) => {
+      const memory = new Set<ArrayBufferLike>();
+      for await (const chunk of chunks) {
+        memory.add(chunk.buffer);
+      }
+      return memory;
+    };
+
+    const first = await memoryOf((await prepare()).chunks());
+    const second = await memoryOf((await prepare()).chunks());
+
+    expect([...second].some((buffer) => first.has(buffer))).toBe(true);
+  });
+
   it('closes the file being read when the consumer stops taking chunks', async () => {
     await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
     const layer = await prepare();

@@ -134,6 +134,15 @@ export function layerChunks(
   };
 }
 
+/**
+ * Batches that writers reusing their memory left when they finished, for the next such writer,
+ * so that the layers of a build do not each leave theirs to the garbage collector.
+ */
+const spareBatches: Buffer[] = [];
+
+/** Maximum number of batches in `spareBatches`: two for each of a few layers streaming at once. */
+const MAX_SPARE_BATCHES = 8;
+
 /** Gathers tar bytes into batches and puts them, hashed if requested, into a sink. */
 class TarWriter {
   #batch: Buffer;
@@ -147,7 +156,7 @@ class TarWriter {
     private readonly size: number,
     hash: boolean,
   ) {
-    this.#batch = Buffer.allocUnsafe(BATCH_SIZE);
+    this.#batch = this.#newBatch();
     this.#digester = hash ? createDigester('sha256') : undefined;
   }
 
@@ -183,6 +192,14 @@ class TarWriter {
     await this.#flush();
     if (this.#bytes !== this.size) {
       throw sizeError(this.size, String(this.#bytes));
+    }
+    if (this.sink.reuse) {
+      // The consumer has requested the end, so it reads none of the batches any more.
+      for (const batch of [this.#batch, ...this.#spare]) {
+        if (spareBatches.length < MAX_SPARE_BATCHES) {
+          spareBatches.push(batch);
+        }
+      }
     }
     return this.#bytes;
   }
@@ -224,10 +241,14 @@ class TarWriter {
     this.#filled += count;
   }
 
+  #newBatch(): Buffer {
+    return (this.sink.reuse ? spareBatches.pop() : undefined) ?? Buffer.allocUnsafe(BATCH_SIZE);
+  }
+
   /** Takes the gathered bytes out and starts a new batch. */
   #take(): Buffer {
     const full = this.#batch.subarray(0, this.#filled);
-    this.#batch = this.#spare.pop() ?? Buffer.allocUnsafe(BATCH_SIZE);
+    this.#batch = this.#spare.pop() ?? this.#newBatch();
     this.#filled = 0;
     return full;
   }

@@ -201,6 +201,25 @@ describe('ZstdPool', () => {
     ]);
   });
 
+  it('closes only when idle, and compresses again after', async () => {
+    const pool = new ZstdPool(1);
+    const sink = await open('/dev/null', 'w');
+    try {
+      const session = pool.openSession(sink.fd);
+      const whileOpen = await pool.closeIfIdle();
+      await session.finish();
+      const once = await pool.closeIfIdle();
+      const frame = await pool.compress(sample(64 * 1024, 81));
+
+      expect(whileOpen).toBe(false);
+      expect(once).toBe(true);
+      expect(sha256(frame)).toBe(sha256(await native.compress(sample(64 * 1024, 81))));
+    } finally {
+      await sink.close();
+      await pool.close();
+    }
+  });
+
   it.each([0, -1, 1.5, Number.NaN])('rejects a pool of %s workers', (size) => {
     expect(() => new ZstdPool(size)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
   });

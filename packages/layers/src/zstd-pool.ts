@@ -50,7 +50,7 @@ export function defaultZstdLibrary(): ZstdLibrary {
   return defaultLibrary;
 }
 
-/** The maximum size of a zstd frame of `size` input bytes: zstd's `ZSTD_COMPRESSBOUND`. */
+/** Returns the maximum size of a zstd frame of `size` input bytes, as zstd's `ZSTD_COMPRESSBOUND`. */
 export function zstdCompressBound(size: number): number {
   const small = 128 * 1024;
   return size + Math.floor(size / 256) + (size < small ? Math.floor((small - size) / 2048) : 0);
@@ -386,6 +386,22 @@ export class ZstdPool {
         await closing('abort');
       },
     };
+  }
+
+  /**
+   * Closes the pool, as `close` does, if no frame is queued or compressing and no session is open,
+   * so that an idle pool holds neither workers nor buffers. Returns whether it closed.
+   */
+  async closeIfIdle(): Promise<boolean> {
+    const busy =
+      this.#queue.length > 0 ||
+      this.#sessions.size > 0 ||
+      this.#workers.some((entry) => entry.job !== undefined);
+    if (busy) {
+      return false;
+    }
+    await this.close();
+    return true;
   }
 
   /**
