@@ -6,7 +6,7 @@ describe('ChunkChannel', () => {
   it('keeps a chunk until the consumer asks for the next one', async () => {
     const channel = new ChunkChannel();
     const events: string[] = [];
-    // The producer offers its first chunk before the consumer asks for any.
+    // The producer offers its first chunk before the consumer requests any.
     const producing = (async () => {
       for (const name of ['a', 'b']) {
         await channel.put(Buffer.from(name));

@@ -317,7 +317,7 @@ async function* zstdChunks(
       yield* next();
     }
   } finally {
-    // A consumer that stopped early, or a failed tar, leaves frames that nobody will read.
+    // A consumer that stopped early, or a failed tar, leaves frames that no consumer will read.
     if (reuse) {
       for (const compressing of inFlight.splice(0)) {
         compressing.then(

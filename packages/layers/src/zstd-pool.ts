@@ -390,7 +390,7 @@ export class ZstdPool {
 
   /**
    * Closes the pool, as `close` does, if no frame is queued or compressing and no session is open,
-   * so that an idle pool holds neither workers nor buffers. Returns whether it closed.
+   * so that an idle pool keeps neither workers nor buffers. Returns whether it closed.
    */
   async closeIfIdle(): Promise<boolean> {
     const busy =
@@ -428,7 +428,7 @@ export class ZstdPool {
 
   /**
    * Returns a buffer from `spare` of at least `minimum` bytes, or a new one of `size` bytes while
-   * the pool holds fewer than its maximum, as a view of its first `minimum` bytes.
+   * the pool has fewer than its maximum, as a view of its first `minimum` bytes.
    */
   #sharedBuffer(spare: number[], minimum: number, size: number): Uint8Array | undefined {
     const index = spare.findIndex(
@@ -625,7 +625,7 @@ function compressionError(detail: string, cause?: unknown): LayerError {
   return new LayerError('COMPRESSION', `compressing layer with zstd: ${detail}`, { cause });
 }
 
-/** An error of a session's worker, a system error when a write failed. */
+/** Returns the error of a session's worker, a system error when a write failed. */
 function sessionError(detail: string, code: string | undefined, cause?: unknown): Error {
   if (code !== undefined && cause === undefined) {
     return Object.assign(new Error(detail), { code, syscall: 'write' });
