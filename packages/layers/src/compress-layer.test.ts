@@ -8,6 +8,7 @@ import { unpackWithUmoci } from '@storepack/test-utils';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compressLayer, ZSTD_FRAME_SIZE } from './compress-layer.js';
 import {
+  copyChunks,
   makeTempDir,
   openFilesBelow,
   readAll,
@@ -124,13 +125,7 @@ describe('compressLayer', () => {
       const blob = await readAll(streamed.createStream());
       const chunked = compressLayer(await prepareLayer(source()), compression, { zstdPool: pool });
 
-      // Each chunk is copied before the next is asked for, as the contract requires.
-      const copies: Buffer[] = [];
-      const memory = new Set<ArrayBufferLike>();
-      for await (const chunk of chunked.chunks()) {
-        copies.push(Buffer.from(chunk));
-        memory.add(chunk.buffer);
-      }
+      const { copies, memory } = await copyChunks(chunked.chunks());
 
       expect(Buffer.concat(copies).equals(blob)).toBe(true);
       expect(chunked.digest()).toBe(streamed.digest());
@@ -201,7 +196,7 @@ describe('compressLayer', () => {
     expect(await openFilesBelow(root)).toEqual([]);
   });
 
-  it('refuses to write over an existing file', async () => {
+  it('rejects a target file that exists', async () => {
     const path = join(root, 'taken.zst');
     await writeFile(path, 'kept');
 

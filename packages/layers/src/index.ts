@@ -37,4 +37,6 @@ export {
   ZSTD_VERSION,
   type ZstdLibrary,
   ZstdPool,
+  type ZstdSession,
+  type ZstdSessionResult,
 } from './zstd-pool.js';

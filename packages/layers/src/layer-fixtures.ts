@@ -142,3 +142,19 @@ export async function openFilesBelow(folder: string): Promise<string[]> {
   );
   return targets.filter((target) => target.startsWith(`${folder}/`));
 }
+
+/**
+ * Copies each chunk of a stream whose chunks are only valid until the next one is requested, as
+ * that contract requires, and records which memory each chunk was in.
+ */
+export async function copyChunks(
+  chunks: AsyncIterable<Buffer>,
+): Promise<{ copies: Buffer[]; memory: Set<ArrayBufferLike> }> {
+  const copies: Buffer[] = [];
+  const memory = new Set<ArrayBufferLike>();
+  for await (const chunk of chunks) {
+    copies.push(Buffer.from(chunk));
+    memory.add(chunk.buffer);
+  }
+  return { copies, memory };
+}

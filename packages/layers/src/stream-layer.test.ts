@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LayerError } from './errors.js';
 import {
+  copyChunks,
   makeTempDir,
   openFilesBelow,
   readAll,
@@ -252,12 +253,7 @@ describe('streaming a layer', () => {
     const tar = await readAll(streamed.createStream());
     const layer = await prepare();
 
-    const copies: Buffer[] = [];
-    const memory = new Set<ArrayBufferLike>();
-    for await (const chunk of layer.chunks()) {
-      copies.push(Buffer.from(chunk));
-      memory.add(chunk.buffer);
-    }
+    const { copies, memory } = await copyChunks(layer.chunks());
 
     expect(Buffer.concat(copies).equals(tar)).toBe(true);
     expect(layer.diffId()).toBe(streamed.diffId());
@@ -268,16 +264,9 @@ describe('streaming a layer', () => {
 
   it('passes its chunk memory on to the next layer streamed in chunks', async () => {
     await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
-    const memoryOf = async (chunks: AsyncIterable<Buffer>) => {
-      const memory = new Set<ArrayBufferLike>();
-      for await (const chunk of chunks) {
-        memory.add(chunk.buffer);
-      }
-      return memory;
-    };
 
-    const first = await memoryOf((await prepare()).chunks());
-    const second = await memoryOf((await prepare()).chunks());
+    const first = (await copyChunks((await prepare()).chunks())).memory;
+    const second = (await copyChunks((await prepare()).chunks())).memory;
 
     expect([...second].some((buffer) => first.has(buffer))).toBe(true);
   });

@@ -91,12 +91,12 @@ describe('ZstdPool', () => {
     const pool = new ZstdPool(1);
     try {
       const first = await pool.compress(sample(1024 * 1024, 21));
-      const kept = sha256(first);
+      const firstDigest = sha256(first);
       for (const seed of [22, 23, 24]) {
         pool.recycle(await pool.compress(sample(1024 * 1024, seed), 3, true));
       }
 
-      expect(sha256(first)).toBe(kept);
+      expect(sha256(first)).toBe(firstDigest);
       expect(first.buffer).toBeInstanceOf(ArrayBuffer);
     } finally {
       await pool.close();

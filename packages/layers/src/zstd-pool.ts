@@ -51,7 +51,7 @@ export function defaultZstdLibrary(): ZstdLibrary {
 }
 
 /** Returns the maximum size of a zstd frame of `size` input bytes, as zstd's `ZSTD_COMPRESSBOUND`. */
-export function zstdCompressBound(size: number): number {
+function zstdCompressBound(size: number): number {
   const small = 128 * 1024;
   return size + Math.floor(size / 256) + (size < small ? Math.floor((small - size) / 2048) : 0);
 }
@@ -295,8 +295,8 @@ export class ZstdPool {
 
   /**
    * Compresses `input` into one zstd frame. The input is the pool's again and unusable after.
-   * With `reusable`, the frame is written into shared memory that the caller hands back with
-   * `recycle` once it no longer reads it; without, the frame is the caller's to keep.
+   * With `reusable`, the frame is written into shared memory, which the caller hands back with
+   * `recycle` once it no longer reads it. Without it, the frame is the caller's to keep.
    */
   compress(input: Uint8Array, level = ZSTD_LEVEL, reusable = false): Promise<Buffer> {
     const inputNumber = this.#numbers.get(input.buffer);
@@ -421,6 +421,7 @@ export class ZstdPool {
     }
     this.#shared.length = 0;
     this.#numbers.clear();
+    this.#inputNumbers.clear();
     this.#spareInputs.length = 0;
     this.#spareOutputs.length = 0;
     await Promise.all(workers.map(({ worker }) => worker.terminate()));
