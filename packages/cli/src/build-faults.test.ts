@@ -34,14 +34,19 @@ async function manifestOf(archive: string): Promise<{ RepoTags: string[] }[]> {
 }
 
 describe('storepack build output targets', () => {
-  it('ends quietly on a closed pipe', async () => {
+  it.each([
+    ['streamed layers', []],
+    ['layers copied from the cache', ['--format', 'oci-archive', '--compress', 'gzip', '--cache']],
+  ])('ends quietly on a closed pipe, with %s', async (_case, flags) => {
+    const cacheFlags = flags.length > 0 ? [...flags, path.join(work, 'cache')] : [];
     const { stdout } = await runCommand('bash', [
       '-c',
-      `node "$1" build "$2" -o - 2>"$3" | head -c 1000 | wc -c; echo "\${PIPESTATUS[0]}"`,
+      `node "$1" build "$2" -o - "\${@:4}" 2>"$3" | head -c 1000 | wc -c; echo "\${PIPESTATUS[0]}"`,
       'bash',
       bin,
       fixture.root,
       path.join(work, 'pipe-stderr'),
+      ...cacheFlags,
     ]);
     const [bytes, status] = stdout.trim().split('\n');
 

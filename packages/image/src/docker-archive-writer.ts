@@ -44,7 +44,9 @@ export async function writeDockerArchive(
   output: Writable,
   options: WriteOptions = {},
 ): Promise<ImageResult> {
-  const archive = new TarSink(output, plan.created, options.signal);
+  const archive = new TarSink(output, plan.created, options.signal, {
+    copiesFiles: plan.layers.some((layer) => layer.path !== undefined),
+  });
 
   try {
     const layers: ImageResult['layers'] = [];
@@ -70,7 +72,7 @@ export async function writeDockerArchive(
       await archive.addFile(`${id}/VERSION`, '1.0');
       await archive.addFile(`${id}/json`, canonicalJson(legacy));
       const stream = reportProgress(
-        layer.createStream(),
+        layer.path === undefined ? layer.createStream() : archive.readFile(layer.path),
         { layer: layers.length + 1, layers: plan.layers.length, size: layer.size },
         options.onProgress,
       );

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,6 @@ import type { Writable } from 'node:stream';
 import type { WriteOptions } from './docker-archive-writer.js';
 import type { ImagePlan } from './image-plan.js';
 import { type OciImageResult, writeOciLayoutInto } from './oci-layout-writer.js';
-import { READ_CHUNK_SIZE } from './read-chunk-size.js';
 import { TarSink } from './tar-sink.js';
 
 /**
@@ -25,7 +23,7 @@ export async function writeOciArchive(
     // The folder is this writer's own, so blobs from the layer cache are linked, not copied.
     const result = await writeOciLayoutInto(plans, folder, { ...options, linkBuiltBlobs: true });
     const created = (Array.isArray(plans) ? plans[0] : plans)?.created ?? new Date(1000);
-    const archive = new TarSink(output, created, options.signal);
+    const archive = new TarSink(output, created, options.signal, { copiesFiles: true });
     try {
       for (const name of await listFiles(folder)) {
         if (name.endsWith('/')) {
@@ -33,8 +31,7 @@ export async function writeOciArchive(
           continue;
         }
         const file = join(folder, name);
-        const source = createReadStream(file, { highWaterMark: READ_CHUNK_SIZE });
-        await archive.addStream(name, (await stat(file)).size, source);
+        await archive.addStream(name, (await stat(file)).size, archive.readFile(file));
       }
       await archive.finish();
     } catch (error) {

@@ -1,7 +1,11 @@
+import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { ImageError } from './errors.js';
+import { ReadBufferPool, releasesWrittenChunks } from './read-buffer-pool.js';
+import { READ_CHUNK_SIZE } from './read-chunk-size.js';
+import { relayWrites } from './write-relay.js';
 
 /**
  * A tar archive streamed to an output as entries are added. Every step fails as soon as the output
@@ -15,11 +19,33 @@ export class TarSink {
   readonly #stopped: Promise<never>;
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort: () => void;
+  /** Buffers that `readFile` reuses, when the output lets go of each chunk it has written. */
+  readonly #buffers: ReadBufferPool | undefined;
 
-  constructor(output: Writable, mtime: Date, signal?: AbortSignal) {
+  /**
+   * With `copiesFiles`, most of the archive's bytes will come from `readFile`, whose reads then
+   * reuse a few buffers if the output allows it. Each write then also passes through a relay
+   * that reports when the output has written a chunk. The relay costs more than it saves when
+   * the chunks come from elsewhere.
+   */
+  constructor(
+    output: Writable,
+    mtime: Date,
+    signal?: AbortSignal,
+    options: { copiesFiles?: boolean } = {},
+  ) {
     this.#mtime = mtime;
     this.#signal = signal;
-    this.#streaming = pipeline(this.#pack, output);
+    if (options.copiesFiles === true && releasesWrittenChunks(output)) {
+      const buffers = new ReadBufferPool();
+      this.#buffers = buffers;
+      this.#streaming = pipeline(
+        this.#pack,
+        relayWrites(output, (chunk) => buffers.recycle(chunk)),
+      );
+    } else {
+      this.#streaming = pipeline(this.#pack, output);
+    }
 
     let stop: (reason: unknown) => void = () => undefined;
     this.#stopped = new Promise<never>((_resolve, reject) => {
@@ -72,6 +98,17 @@ export class TarSink {
     });
     this.#stopped.catch(() => source.destroy());
     return this.#untilStopped(written);
+  }
+
+  /**
+   * Returns a stream of the bytes of the file at `path`, for `addStream`. With `copiesFiles` and
+   * an output that is a file or a socket, its chunks are read into a few buffers that are filled
+   * again once the output has written them. Otherwise every chunk is a new buffer.
+   */
+  readFile(path: string): Readable {
+    return (
+      this.#buffers?.readFile(path) ?? createReadStream(path, { highWaterMark: READ_CHUNK_SIZE })
+    );
   }
 
   /** Writes the end of the archive and waits until the output has taken every byte. */

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ReadBufferPool } from './read-buffer-pool.js';
+import { READ_CHUNK_SIZE } from './read-chunk-size.js';
+
+let work: string;
+let file: string;
+let content: Buffer;
+beforeEach(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'storepack-read-pool-'));
+  file = path.join(work, 'blob');
+  content = randomBytes(10 * READ_CHUNK_SIZE + 5);
+  await writeFile(file, content);
+});
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('ReadBufferPool', () => {
+  it('lends at most four buffers', async () => {
+    const pool = new ReadBufferPool();
+    const lentChunks: Buffer[] = [];
+    const copies: Buffer[] = [];
+    const stream = pool.readFile(file);
+    stream.on('data', (chunk: Buffer) => {
+      lentChunks.push(chunk);
+      copies.push(Buffer.from(chunk));
+    });
+    const ended = new Promise((resolve) => stream.on('end', resolve));
+
+    await sleep(50);
+    expect(lentChunks).toHaveLength(4);
+
+    while (copies.reduce((sum, chunk) => sum + chunk.length, 0) < content.length) {
+      const chunk = lentChunks.shift();
+      if (chunk === undefined) {
+        await sleep(5);
+        continue;
+      }
+      pool.recycle(chunk);
+    }
+    await ended;
+    expect(Buffer.concat(copies).equals(content)).toBe(true);
+  });
+
+  it('ignores chunks it did not lend', () => {
+    const pool = new ReadBufferPool();
+    expect(() => pool.recycle(Buffer.alloc(16))).not.toThrow();
+  });
+
+  it('names a missing file', async () => {
+    const missing = path.join(work, 'missing');
+    const stream = new ReadBufferPool().readFile(missing);
+    const failure = new Promise<Error>((resolve) => stream.on('error', resolve));
+    stream.resume();
+
+    expect((await failure).message).toContain(missing);
+  });
+});
