@@ -8,6 +8,8 @@ export interface LayerBlobOptions {
   compression: LayerCompression;
   /** The layer cache folder, or undefined to stream uncompressed layers from the store. */
   cacheDir: string | undefined;
+  /** Expected size of each layer in bytes, by which `buildLayers` starts the largest first. */
+  sizeHints?: readonly number[];
   /** Stops the building of blobs into the cache. */
   signal?: AbortSignal;
   logger?: Logger;
@@ -38,6 +40,7 @@ export async function makeImageLayers(
   const built = await buildLayers(sources, {
     compression: options.compression,
     cache,
+    ...(options.sizeHints ? { sizeHints: options.sizeHints } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });

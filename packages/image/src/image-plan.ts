@@ -29,7 +29,7 @@ import type { ImageLayer } from './image-layer.js';
 import { makeImageLayers } from './image-layers.js';
 import type { ContainerSettings, SymlinkSpec } from './image-settings.js';
 import { resolveImageSymlinks } from './image-symlinks.js';
-import { planLayerSources } from './layer-sources.js';
+import { layerSizeHints, planLayerSources } from './layer-sources.js';
 import type { Logger } from './logger.js';
 
 /** The creation time the original gives an image when `SOURCE_DATE_EPOCH` is not set. */
@@ -175,6 +175,7 @@ export async function planImage(options: ImageOptions, signal?: AbortSignal): Pr
   const layers = await makeImageLayers(sources, {
     compression,
     cacheDir,
+    sizeHints: layerSizeHints(closure, sources),
     ...(signal ? { signal } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   }).catch(async (error: unknown) => {

@@ -55,3 +55,14 @@ export function planLayerSources(closure: Closure, options: LayerSourceOptions):
   }
   return sources;
 }
+
+/**
+ * Returns the expected size of each layer of `sources`: the sum of the NAR sizes of its items,
+ * 0 for an item of unknown size. The layer builder starts the largest layers first.
+ */
+export function layerSizeHints(closure: Closure, sources: readonly LayerSource[]): number[] {
+  const narSizes = new Map(closure.items.map((item) => [item.path, item.narSize ?? 0]));
+  return sources.map((source) =>
+    source.storePaths.reduce((sum, storePath) => sum + (narSizes.get(storePath) ?? 0), 0),
+  );
+}

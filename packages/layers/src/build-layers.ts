@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { LayerCompression } from '@storepack/image-spec';
 import { compressLayer, GZIP_LEVEL, ZSTD_FRAME_SIZE } from './compress-layer.js';
+import { LayerError } from './errors.js';
 import { type CachedLayer, hashCacheKey, type LayerCache } from './layer-cache.js';
 import { LAYER_FORMAT_VERSION } from './layer-entry.js';
 import type { LayerSource } from './layer-source.js';
@@ -17,6 +18,12 @@ export interface BuildLayerOptions {
   cache: LayerCache;
   /** Layers built at once by `buildLayers`; one per core by default. */
   concurrency?: number;
+  /**
+   * Expected size of each layer of `buildLayers`, in the order of its sources, such as the sum of
+   * the NAR sizes of its items. Layers then start largest first, so that the last layer to finish
+   * is a small one, instead of a large one compressing alone while the other cores wait.
+   */
+  sizeHints?: readonly number[];
   /** Worker pool for zstd; the process-wide pool by default. */
   zstdPool?: ZstdPool;
   /**
@@ -101,16 +108,17 @@ export async function buildLayers(
   options: BuildLayerOptions,
 ): Promise<CachedLayer[]> {
   const results: CachedLayer[] = new Array(sources.length);
+  const order = startOrder(sources.length, options.sizeHints);
   let next = 0;
   let failure: { error: unknown } | undefined;
 
   const work = async () => {
-    while (next < sources.length && failure === undefined) {
+    while (next < order.length && failure === undefined) {
       if (options.signal?.aborted) {
         failure = { error: options.signal.reason };
         return;
       }
-      const index = next++;
+      const index = order[next++] as number;
       try {
         results[index] = await buildOneLayer(
           sources[index] as LayerSource,
@@ -133,4 +141,27 @@ export async function buildLayers(
     throw failure.error;
   }
   return results;
+}
+
+/**
+ * Returns the indexes of `count` layers in the order to start them: largest hint first, and in
+ * their own order among equal hints or without hints.
+ */
+function startOrder(count: number, sizeHints: readonly number[] | undefined): number[] {
+  const indexes = Array.from({ length: count }, (_, index) => index);
+  if (sizeHints === undefined) {
+    return indexes;
+  }
+  if (
+    sizeHints.length !== count ||
+    !sizeHints.every((hint) => Number.isFinite(hint) && hint >= 0)
+  ) {
+    throw new LayerError(
+      'INVALID_OPTIONS',
+      `invalid size hints [${sizeHints.slice(0, 5).join(', ')}${sizeHints.length > 5 ? ', …' : ''}]: expected a number of bytes for each of the ${count} layers`,
+    );
+  }
+  return indexes.sort(
+    (left, right) => (sizeHints[right] ?? 0) - (sizeHints[left] ?? 0) || left - right,
+  );
 }

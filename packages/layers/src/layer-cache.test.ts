@@ -146,6 +146,37 @@ describe('LayerCache', () => {
     expect(new Set(layers.map((layer) => layer.digest)).size).toBe(3);
   });
 
+  it('starts the largest layers first', async () => {
+    // A layer's build starts by looking up its key in the cache.
+    const lookedUp: string[] = [];
+    class RecordingCache extends LayerCache {
+      override get(key: string) {
+        lookedUp.push(key);
+        return super.get(key);
+      }
+    }
+    const sources = [source([LIBC]), source([HELLO]), source([HELLO, LIBC])];
+
+    const layers = await buildLayers(sources, {
+      compression: 'gzip',
+      cache: new RecordingCache({ dir: cacheDir }),
+      concurrency: 1,
+      sizeHints: [10, 30, 20],
+    });
+
+    const keyOf = (index: number) => layerCacheKey(sources[index] as LayerSource, 'gzip');
+    expect(lookedUp).toEqual([keyOf(1), keyOf(2), keyOf(0)]);
+    expect(layers.map((layer) => layer.storePaths)).toEqual([[LIBC], [HELLO], [HELLO, LIBC]]);
+  });
+
+  it('rejects size hints that do not fit the layers', async () => {
+    for (const sizeHints of [[1], [1, Number.NaN], [1, -1]]) {
+      await expect(
+        buildLayers([source([LIBC]), source([HELLO])], { compression: 'gzip', cache, sizeHints }),
+      ).rejects.toThrow(/invalid size hints .*expected a number of bytes for each of the 2 layers/);
+    }
+  });
+
   it('reports the first failure of several layers', async () => {
     const missing = '/nix/store/8l9m4rh1pnxv7sdd5fy56q6q7dx6fbnm-missing';
 
