@@ -83,6 +83,8 @@ export async function runBuild(args: string[]): Promise<number> {
     result = await withInterruption((signal) =>
       buildMultiPlatformImage(images, options.format, target, {
         signal,
+        // Standard output is a pipe (a socket) or a file here, never a stream that keeps chunks.
+        outputReleasesChunks: true,
         ...(progress === undefined ? {} : { onProgress: progress.report }),
       }),
     );

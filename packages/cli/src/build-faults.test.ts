@@ -36,12 +36,12 @@ async function manifestOf(archive: string): Promise<{ RepoTags: string[] }[]> {
 describe('storepack build output targets', () => {
   it.each([
     ['streamed layers', []],
-    ['layers copied from the cache', ['--format', 'oci-archive', '--compress', 'gzip', '--cache']],
+    ['layers copied from the cache', ['--format', 'oci-archive', '--compress', 'zstd', '--cache']],
   ])('ends quietly on a closed pipe, with %s', async (_case, flags) => {
     const cacheFlags = flags.length > 0 ? [...flags, path.join(work, 'cache')] : [];
     const { stdout } = await runCommand('bash', [
       '-c',
-      `node "$1" build "$2" -o - "\${@:4}" 2>"$3" | head -c 1000 | wc -c; echo "\${PIPESTATUS[0]}"`,
+      `node "$1" build "$2" -o - "\${@:4}" 2>"$3" | head -c 100 | wc -c; echo "\${PIPESTATUS[0]}"`,
       'bash',
       bin,
       fixture.root,
@@ -50,10 +50,22 @@ describe('storepack build output targets', () => {
     ]);
     const [bytes, status] = stdout.trim().split('\n');
 
-    expect(bytes?.trim()).toBe('1000');
+    expect(bytes?.trim()).toBe('100');
     expect(status).toBe('1');
     const { stdout: stderr } = await runCommand('cat', [path.join(work, 'pipe-stderr')]);
     expect(stderr).toBe('');
+  });
+
+  it('names standard output when it is full', async () => {
+    const { stdout } = await runCommand('bash', [
+      '-c',
+      `node "$1" build "$2" -o - 2>&1 >/dev/full; echo "status \${PIPESTATUS[0]}"`,
+      'bash',
+      bin,
+      fixture.root,
+    ]);
+
+    expect(stdout).toBe('storepack: writing standard output: no space left on device\nstatus 1\n');
   });
 
   it('writes to /dev/null in place', async () => {

@@ -10,6 +10,7 @@ import { type ImageOptions, type ImagePlan, planImage } from './image-plan.js';
 import { writeOciArchive } from './oci-archive-writer.js';
 import { writeOciLayout } from './oci-layout-target.js';
 import type { OciImageResult } from './oci-layout-writer.js';
+import { asWriteError } from './write-error.js';
 
 /** Destination of an image: a file or folder, written under a temporary name and renamed, or an open stream. */
 export type ImageTarget = { path: string } | { stream: Writable };
@@ -109,15 +110,33 @@ async function writePlans(
     return { format, ...result };
   }
   if (format === 'oci-archive') {
-    const result = await writeTo(target, (output) => writeOciArchive(plans, output, writeOptions));
+    const result = await writeTo(target, writeOptions, (output, options) =>
+      writeOciArchive(plans, output, options),
+    );
     return { format, ...result };
   }
-  const result = await writeTo(target, (output) =>
-    writeDockerArchive(plans[0] as ImagePlan, output, writeOptions),
+  const result = await writeTo(target, writeOptions, (output, options) =>
+    writeDockerArchive(plans[0] as ImagePlan, output, options),
   );
   return { format, ...result };
 }
 
-function writeTo<T>(target: ImageTarget, write: (output: Writable) => Promise<T>): Promise<T> {
-  return 'stream' in target ? write(target.stream) : writeFileAtomically(target.path, write);
+/** Calls `write` with the target's stream, or with a file stream of its own, which releases chunks. */
+function writeTo<T>(
+  target: ImageTarget,
+  writeOptions: WriteOptions,
+  write: (output: Writable, options: WriteOptions) => Promise<T>,
+): Promise<T> {
+  if ('stream' in target) {
+    const name = target.stream === process.stdout ? 'standard output' : 'the output stream';
+    // Only a failed write is the stream's, such as a full disk. A failed read names its own file.
+    return write(target.stream, writeOptions).catch((error: unknown) => {
+      throw error instanceof Error && 'syscall' in error && error.syscall === 'write'
+        ? asWriteError(name, error)
+        : error;
+    });
+  }
+  return writeFileAtomically(target.path, (output) =>
+    write(output, { ...writeOptions, outputReleasesChunks: true }),
+  );
 }

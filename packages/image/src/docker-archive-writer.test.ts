@@ -1,6 +1,8 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileAtomically } from './atomic-file.js';
 import { writeDockerArchive } from './docker-archive-writer.js';
@@ -21,6 +23,35 @@ afterEach(async () => {
 });
 
 describe('writeDockerArchive', () => {
+  it('writes cached blobs whole to a writable that keeps chunks', async () => {
+    // Several read buffers' worth of bytes that gzip cannot shrink.
+    await writeFile(path.join(root, item, 'random'), randomBytes(6 * 1024 * 1024));
+    const options = {
+      paths: [item],
+      root,
+      closureFrom: 'scan' as const,
+      tags: ['data:1'],
+      compression: 'gzip' as const,
+      cache: path.join(work, 'cache'),
+    };
+    const reference = path.join(work, 'reference.tar');
+    await writeFileAtomically(reference, async (stream) =>
+      writeDockerArchive(await planImage(options), stream, { outputReleasesChunks: true }),
+    );
+
+    // Left unset, outputReleasesChunks lets no read buffer be refilled under a kept chunk.
+    const collected: Buffer[] = [];
+    const collector = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        collected.push(chunk);
+        callback();
+      },
+    });
+    await writeDockerArchive(await planImage(options), collector);
+
+    expect(Buffer.concat(collected).equals(await readFile(reference))).toBe(true);
+  });
+
   it('fails cleanly when a file vanishes', async () => {
     const plan = await planImage({ paths: [item], root, closureFrom: 'scan', tags: ['data:1'] });
     await rm(path.join(root, item, 'big'));

@@ -29,6 +29,13 @@ export interface WriteOptions {
   signal?: AbortSignal;
   /** Receives the closure's size and the bytes written of each layer, for a progress display. */
   onProgress?: (progress: BuildProgress) => void;
+  /**
+   * Set when the output is done with each chunk once the chunk's write callback has run, as
+   * Node's own file streams and sockets are. Blobs from the layer cache are then read through a
+   * few reused buffers. Leave it unset for a stream that may keep its chunks, such as one that
+   * collects them or a file stream over a custom `fs`.
+   */
+  outputReleasesChunks?: boolean;
 }
 
 /**
@@ -45,7 +52,9 @@ export async function writeDockerArchive(
   options: WriteOptions = {},
 ): Promise<ImageResult> {
   const archive = new TarSink(output, plan.created, options.signal, {
-    copiesFiles: plan.layers.some((layer) => layer.path !== undefined),
+    reuseReadBuffers:
+      options.outputReleasesChunks === true &&
+      plan.layers.some((layer) => layer.path !== undefined),
   });
 
   try {
@@ -68,7 +77,7 @@ export async function writeDockerArchive(
         architecture: plan.platform.architecture,
       };
 
-      archive.addDirectory(`${id}/`);
+      await archive.addDirectory(`${id}/`);
       await archive.addFile(`${id}/VERSION`, '1.0');
       await archive.addFile(`${id}/json`, canonicalJson(legacy));
       const stream = reportProgress(

@@ -57,11 +57,17 @@ export function planLayerSources(closure: Closure, options: LayerSourceOptions):
 }
 
 /**
- * Returns the expected size of each layer of `sources`: the sum of the NAR sizes of its items,
- * 0 for an item of unknown size. The layer builder starts the largest layers first.
+ * Returns the expected size of each layer of `sources`: the sum of the NAR sizes of its items.
+ * An item whose size is unknown, or not a finite number ≥ 0 (a damaged store database), counts as
+ * 0, since the sizes only decide which layers the builder starts first.
  */
 export function layerSizeHints(closure: Closure, sources: readonly LayerSource[]): number[] {
-  const narSizes = new Map(closure.items.map((item) => [item.path, item.narSize ?? 0]));
+  const narSizes = new Map(
+    closure.items.map((item) => {
+      const size = item.narSize;
+      return [item.path, typeof size === 'number' && Number.isFinite(size) && size > 0 ? size : 0];
+    }),
+  );
   return sources.map((source) =>
     source.storePaths.reduce((sum, storePath) => sum + (narSizes.get(storePath) ?? 0), 0),
   );

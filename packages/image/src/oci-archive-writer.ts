@@ -23,15 +23,28 @@ export async function writeOciArchive(
     // The folder is this writer's own, so blobs from the layer cache are linked, not copied.
     const result = await writeOciLayoutInto(plans, folder, { ...options, linkBuiltBlobs: true });
     const created = (Array.isArray(plans) ? plans[0] : plans)?.created ?? new Date(1000);
-    const archive = new TarSink(output, created, options.signal, { copiesFiles: true });
+    const archive = new TarSink(output, created, options.signal, {
+      reuseReadBuffers: options.outputReleasesChunks === true,
+    });
+    // A layer blob linked from the cache that changed since it was built must fail the copy, so
+    // it goes in with the size the manifest records, not the size its file has now.
+    const layerSizes = new Map(
+      result.images.flatMap((image) =>
+        image.layers.map((layer) => [
+          `blobs/sha256/${layer.digest.slice('sha256:'.length)}`,
+          layer.size,
+        ]),
+      ),
+    );
     try {
       for (const name of await listFiles(folder)) {
         if (name.endsWith('/')) {
-          archive.addDirectory(name);
+          await archive.addDirectory(name);
           continue;
         }
         const file = join(folder, name);
-        await archive.addStream(name, (await stat(file)).size, archive.readFile(file));
+        const size = layerSizes.get(name) ?? (await stat(file)).size;
+        await archive.addStream(name, size, archive.readFile(file));
       }
       await archive.finish();
     } catch (error) {

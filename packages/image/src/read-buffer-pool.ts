@@ -1,19 +1,9 @@
-import { WriteStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { Socket } from 'node:net';
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { READ_CHUNK_SIZE } from './read-chunk-size.js';
 
 /** Buffers of a pool: enough for reads to run ahead of the output's writes. */
 const POOL_SIZE = 4;
-
-/**
- * Whether `output` is done with a chunk once the chunk's write callback has run, as Node's file
- * streams and sockets (pipes, terminals) are. Other writables may keep the chunk they were given.
- */
-export function releasesWrittenChunks(output: Writable): boolean {
-  return output instanceof WriteStream || output instanceof Socket || output === process.stdout;
-}
 
 /**
  * A few read buffers that files are streamed through and that are filled again once the output

@@ -78,7 +78,7 @@ describe('TarSink', () => {
     const socket = new Socket();
     await new Promise<void>((resolve) => socket.connect(address, resolve));
 
-    await copyFiles(new TarSink(socket, new Date(1000), undefined, { copiesFiles: true }));
+    await copyFiles(new TarSink(socket, new Date(1000), undefined, { reuseReadBuffers: true }));
     await done;
     server.close();
 
@@ -88,14 +88,14 @@ describe('TarSink', () => {
   it('copies files to a file stream', async () => {
     const tar = path.join(work, 'written.tar');
     await copyFiles(
-      new TarSink(createWriteStream(tar), new Date(1000), undefined, { copiesFiles: true }),
+      new TarSink(createWriteStream(tar), new Date(1000), undefined, { reuseReadBuffers: true }),
     );
 
     await expectCopies(tar);
     expect(execFileSync('tar', ['-tvf', tar], { encoding: 'utf8' })).toContain('files/big');
   });
 
-  it('gives collecting writables new chunks', async () => {
+  it('gives new chunks by default', async () => {
     const collected: Buffer[] = [];
     const collector = new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -103,7 +103,7 @@ describe('TarSink', () => {
         callback();
       },
     });
-    await copyFiles(new TarSink(collector, new Date(1000), undefined, { copiesFiles: true }));
+    await copyFiles(new TarSink(collector, new Date(1000)));
 
     const tar = path.join(work, 'collected.tar');
     await writeFile(tar, Buffer.concat(collected));
@@ -120,7 +120,7 @@ describe('TarSink', () => {
     await new Promise<void>((resolve) => socket.connect(address, resolve));
 
     await expect(
-      copyFiles(new TarSink(socket, new Date(1000), undefined, { copiesFiles: true })),
+      copyFiles(new TarSink(socket, new Date(1000), undefined, { reuseReadBuffers: true })),
     ).rejects.toThrow(/EPIPE|ECONNRESET|ended by the other party/);
     server.close();
   });
@@ -131,7 +131,7 @@ describe('TarSink', () => {
       new Date(1000),
       undefined,
       {
-        copiesFiles: true,
+        reuseReadBuffers: true,
       },
     );
     const missing = path.join(work, 'missing');

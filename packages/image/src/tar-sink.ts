@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { ImageError } from './errors.js';
-import { ReadBufferPool, releasesWrittenChunks } from './read-buffer-pool.js';
+import { ReadBufferPool } from './read-buffer-pool.js';
 import { READ_CHUNK_SIZE } from './read-chunk-size.js';
 import { relayWrites } from './write-relay.js';
 
@@ -19,24 +19,25 @@ export class TarSink {
   readonly #stopped: Promise<never>;
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort: () => void;
-  /** Buffers that `readFile` reuses, when the output lets go of each chunk it has written. */
+  /** Buffers that `readFile` reuses, with `reuseReadBuffers`. */
   readonly #buffers: ReadBufferPool | undefined;
 
   /**
-   * With `copiesFiles`, most of the archive's bytes will come from `readFile`, whose reads then
-   * reuse a few buffers if the output allows it. Each write then also passes through a relay
-   * that reports when the output has written a chunk. The relay costs more than it saves when
-   * the chunks come from elsewhere.
+   * `reuseReadBuffers` is for an archive whose bytes come mostly from `readFile`, written to an
+   * output that is done with each chunk once the chunk's write callback has run, as Node's own
+   * file streams and sockets are. The reads then go into a few buffers that are refilled once the
+   * output has written them, and each write passes through a relay that reports when. The relay
+   * costs more than it saves when the chunks come from elsewhere.
    */
   constructor(
     output: Writable,
     mtime: Date,
     signal?: AbortSignal,
-    options: { copiesFiles?: boolean } = {},
+    options: { reuseReadBuffers?: boolean } = {},
   ) {
     this.#mtime = mtime;
     this.#signal = signal;
-    if (options.copiesFiles === true && releasesWrittenChunks(output)) {
+    if (options.reuseReadBuffers === true) {
       const buffers = new ReadBufferPool();
       this.#buffers = buffers;
       this.#streaming = pipeline(
@@ -62,8 +63,14 @@ export class TarSink {
   }
 
   /** Adds a folder entry (`name` ends with `/`), mode 0755. */
-  addDirectory(name: string): void {
-    this.#pack.entry({ ...this.#header(name), type: 'directory', mode: 0o755 });
+  addDirectory(name: string): Promise<void> {
+    return this.#untilStopped(
+      new Promise((resolve, reject) => {
+        this.#pack.entry({ ...this.#header(name), type: 'directory', mode: 0o755 }, (error) =>
+          error ? reject(error) : resolve(),
+        );
+      }),
+    );
   }
 
   /** Adds a file entry with `content`, mode 0644, and waits until it is written. */
@@ -101,9 +108,9 @@ export class TarSink {
   }
 
   /**
-   * Returns a stream of the bytes of the file at `path`, for `addStream`. With `copiesFiles` and
-   * an output that is a file or a socket, its chunks are read into a few buffers that are filled
-   * again once the output has written them. Otherwise every chunk is a new buffer.
+   * Returns a stream of the bytes of the file at `path`, for `addStream`. With `reuseReadBuffers`,
+   * its chunks are read into a few buffers that are filled again once the output has written
+   * them. Otherwise every chunk is a new buffer.
    */
   readFile(path: string): Readable {
     return (
@@ -129,8 +136,17 @@ export class TarSink {
     return { name, mtime: this.#mtime, uid: 0, gid: 0, uname: '', gname: '' };
   }
 
-  #untilStopped<T>(step: Promise<T>): Promise<T> {
-    return Promise.race([step, this.#stopped]);
+  async #untilStopped<T>(step: Promise<T>): Promise<T> {
+    try {
+      return await Promise.race([step, this.#stopped]);
+    } catch (error) {
+      // A step on a pack that the failing output destroyed fails with tar-stream's own message,
+      // "already finalized or destroyed", before the output's error arrives. Report the latter.
+      if (this.#pack.destroyed) {
+        await this.#stopped;
+      }
+      throw error;
+    }
   }
 }
 
