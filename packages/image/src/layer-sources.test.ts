@@ -37,4 +37,19 @@ describe('layerSizeHints', () => {
 
     expect(hints).toEqual([120, 0, 20, 0]);
   });
+
+  it('keeps sums of huge sizes finite', () => {
+    const closure = {
+      storeDir: store,
+      roots: [path('a')],
+      source: 'db',
+      items: ['a', 'b'].map((name) => ({ path: path(name), references: [], narSize: 1.5e308 })),
+    } as Closure;
+
+    const hints = layerSizeHints(closure, [
+      { storeDir: store, storePaths: [path('a'), path('b')] },
+    ]);
+
+    expect(hints).toEqual([Number.MAX_VALUE]);
+  });
 });

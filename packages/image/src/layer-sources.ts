@@ -68,7 +68,12 @@ export function layerSizeHints(closure: Closure, sources: readonly LayerSource[]
       return [item.path, typeof size === 'number' && Number.isFinite(size) && size > 0 ? size : 0];
     }),
   );
-  return sources.map((source) =>
-    source.storePaths.reduce((sum, storePath) => sum + (narSizes.get(storePath) ?? 0), 0),
-  );
+  return sources.map((source) => {
+    const sum = source.storePaths.reduce(
+      (total, storePath) => total + (narSizes.get(storePath) ?? 0),
+      0,
+    );
+    // Sizes near the largest double, which only a damaged database holds, can add up to Infinity.
+    return Number.isFinite(sum) ? sum : Number.MAX_VALUE;
+  });
 }

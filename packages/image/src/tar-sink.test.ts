@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TarSink } from './tar-sink.js';
 
@@ -123,6 +123,21 @@ describe('TarSink', () => {
       copyFiles(new TarSink(socket, new Date(1000), undefined, { reuseReadBuffers: true })),
     ).rejects.toThrow(/EPIPE|ECONNRESET|ended by the other party/);
     server.close();
+  });
+
+  it.each([
+    ['shorter', 5],
+    ['longer', 15],
+  ])('names an entry whose source is %s than its size', async (_case, length) => {
+    const archive = new TarSink(createWriteStream(path.join(work, 'x.tar')), new Date(1000));
+
+    const adding = archive.addStream('layer.tar', 10, Readable.from([Buffer.alloc(length)]));
+
+    await expect(adding).rejects.toMatchObject({
+      code: 'LAYER_MISMATCH',
+      message: 'writing layer.tar: Size mismatch',
+    });
+    await archive.destroy(new Error('stopped'));
   });
 
   it('names a file it cannot read', async () => {

@@ -65,22 +65,26 @@ export class TarSink {
   /** Adds a folder entry (`name` ends with `/`), mode 0755. */
   addDirectory(name: string): Promise<void> {
     return this.#untilStopped(
-      new Promise((resolve, reject) => {
-        this.#pack.entry({ ...this.#header(name), type: 'directory', mode: 0o755 }, (error) =>
-          error ? reject(error) : resolve(),
-        );
-      }),
+      () =>
+        new Promise((resolve, reject) => {
+          this.#pack.entry({ ...this.#header(name), type: 'directory', mode: 0o755 }, (error) =>
+            error ? reject(error) : resolve(),
+          );
+        }),
     );
   }
 
   /** Adds a file entry with `content`, mode 0644, and waits until it is written. */
   addFile(name: string, content: string): Promise<void> {
     return this.#untilStopped(
-      new Promise((resolve, reject) => {
-        this.#pack.entry({ ...this.#header(name), type: 'file', mode: 0o644 }, content, (error) =>
-          error ? reject(error) : resolve(),
-        );
-      }),
+      () =>
+        new Promise((resolve, reject) => {
+          this.#pack.entry(
+            { ...this.#header(name), type: 'file', mode: 0o644 },
+            content,
+            (error) => (error ? reject(error) : resolve()),
+          );
+        }),
     );
   }
 
@@ -89,22 +93,23 @@ export class TarSink {
    * failing source rejects with its own error, which names the file that could not be read.
    */
   addStream(name: string, size: number, source: Readable): Promise<void> {
-    const written = new Promise<void>((resolve, reject) => {
-      const entry = this.#pack.entry(
-        { ...this.#header(name), type: 'file', mode: 0o644, size },
-        (error) => (error ? reject(entryError(name, error)) : resolve()),
-      );
-      // Once the source has failed, the entry's own error only repeats it; without a listener it
-      // would be thrown as an uncaught 'error' event.
-      entry.on('error', () => undefined);
-      source.on('error', (error) => {
-        reject(error);
-        entry.destroy(error);
-      });
-      source.pipe(entry);
-    });
     this.#stopped.catch(() => source.destroy());
-    return this.#untilStopped(written);
+    const write = () =>
+      new Promise<void>((resolve, reject) => {
+        const entry = this.#pack.entry(
+          { ...this.#header(name), type: 'file', mode: 0o644, size },
+          (error) => (error ? reject(entryError(name, error)) : resolve()),
+        );
+        // Once the source has failed, the entry's own error only repeats it; without a listener it
+        // would be thrown as an uncaught 'error' event.
+        entry.on('error', () => undefined);
+        source.on('error', (error) => {
+          reject(error);
+          entry.destroy(error);
+        });
+        source.pipe(entry);
+      });
+    return this.#untilStopped(write);
   }
 
   /**
@@ -121,7 +126,7 @@ export class TarSink {
   /** Writes the end of the archive and waits until the output has taken every byte. */
   async finish(): Promise<void> {
     this.#pack.finalize();
-    await this.#untilStopped(this.#streaming);
+    await this.#untilStopped(() => this.#streaming);
     this.#signal?.removeEventListener('abort', this.#onAbort);
   }
 
@@ -136,17 +141,17 @@ export class TarSink {
     return { name, mtime: this.#mtime, uid: 0, gid: 0, uname: '', gname: '' };
   }
 
-  async #untilStopped<T>(step: Promise<T>): Promise<T> {
-    try {
-      return await Promise.race([step, this.#stopped]);
-    } catch (error) {
-      // A step on a pack that the failing output destroyed fails with tar-stream's own message,
-      // "already finalized or destroyed", before the output's error arrives. Report the latter.
-      if (this.#pack.destroyed) {
-        await this.#stopped;
-      }
-      throw error;
+  /**
+   * Starts a step with `start` and waits for it, or for the sink to stop. Once a failing output
+   * has destroyed the pack, tar-stream would reject a new entry with its own "already finalized
+   * or destroyed", so the step is not started and the sink's stop reason, the output's error, is
+   * raised instead.
+   */
+  #untilStopped<T>(start: () => Promise<T>): Promise<T> {
+    if (this.#pack.destroyed) {
+      return this.#stopped;
     }
+    return Promise.race([start(), this.#stopped]);
   }
 }
 
