@@ -83,8 +83,14 @@ function timeShell(script) {
 }
 
 /** A bash command line that runs storepack with the arguments given, recording its max RSS. */
+// The Node options on the command's `#!/usr/bin/env -S node …` line, which npm's and pnpm's
+// launchers pass on as well, so that storepack runs here as it does when installed.
+const nodeOptions = readFileSync(cli, 'utf8')
+  .split('\n')[0]
+  .replace(/^#!\/usr\/bin\/env (-S )?node/, '')
+  .trim();
 const storepack = (args) =>
-  `/usr/bin/time -f %M -o "$RSS_FILE" ${process.execPath} ${cli} build ${args}`;
+  `/usr/bin/time -f %M -o "$RSS_FILE" ${process.execPath} ${nodeOptions} ${cli} build ${args}`;
 
 const file = path.join(scratch, 'image.tar');
 const original = path.join(scratch, 'original');
