@@ -56,12 +56,17 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** Arguments of `storepack build` for the filler item, read from `root`, followed by `flags`. */
+function buildArgs(flags: string[]): string[] {
+  return ['build', '--root', root, '--closure-from', 'scan', item, ...flags];
+}
+
 describe('storepack build on a full disk', () => {
   it.each([
     ['docker-archive', []],
     ['oci', []],
     ['oci-archive', []],
-    // Blobs copied from the layer cache, through the read buffers that the output gives back.
+    // Blobs copied from the layer cache, through read buffers reused once the output wrote them.
     ['docker-archive', ['--compress', 'gzip', '--cache']],
   ])('fails cleanly for %s %j', async (format, flags) => {
     const output = path.join(disk, 'image.tar');
@@ -69,22 +74,9 @@ describe('storepack build on a full disk', () => {
     const temporary = await mkdtemp(path.join(work, `tmp-${format}-`));
     const cacheFlags = flags.length > 0 ? [...flags, path.join(temporary, 'cache')] : [];
     try {
-      const run = await runStorepack(
-        [
-          'build',
-          '--root',
-          root,
-          '--closure-from',
-          'scan',
-          item,
-          '--format',
-          format,
-          ...cacheFlags,
-          '-o',
-          output,
-        ],
-        { env: { TMPDIR: temporary } },
-      );
+      const run = await runStorepack(buildArgs(['--format', format, ...cacheFlags, '-o', output]), {
+        env: { TMPDIR: temporary },
+      });
 
       expect(run.status, `stderr: ${run.stderr}`).toBe(1);
       expect(run.stdout.toString()).toBe('');
@@ -101,18 +93,7 @@ describe('storepack build on a full disk', () => {
   it('builds the same image on a disk with room', async () => {
     // The failures above come from the full disk, not from the store or the flags.
     const output = path.join(work, 'roomy.tar');
-    const run = await runStorepack([
-      'build',
-      '--root',
-      root,
-      '--closure-from',
-      'scan',
-      item,
-      '--format',
-      'oci-archive',
-      '-o',
-      output,
-    ]);
+    const run = await runStorepack(buildArgs(['--format', 'oci-archive', '-o', output]));
 
     expect(run.status, `stderr: ${run.stderr}`).toBe(0);
     expect((await stat(output)).size).toBeGreaterThan(4 * 1024 * 1024);

@@ -39,7 +39,7 @@ describe('writeDockerArchive', () => {
       writeDockerArchive(await planImage(options), stream, { outputReleasesChunks: true }),
     );
 
-    // Left unset, outputReleasesChunks lets no read buffer be refilled under a kept chunk.
+    // Without outputReleasesChunks, every chunk the collector keeps must be a buffer of its own.
     const collected: Buffer[] = [];
     const collector = new Writable({
       write(chunk: Buffer, _encoding, callback) {

@@ -9,7 +9,8 @@ const POOL_SIZE = 4;
  * A few read buffers that files are streamed through and that are filled again once the output
  * has written them (see `recycle`), so that copying blobs of hundreds of MiB leaves no garbage.
  * With a new buffer for every read, the garbage collector ran every few MiB. Each new buffer also
- * needed memory pages that the system had not handed out yet, which is slow on virtual machines.
+ * needed memory pages that the system had not handed out yet, which was slow on the 2-core
+ * virtual machine the benchmarks ran on.
  */
 export class ReadBufferPool {
   readonly #free: Buffer[] = [];

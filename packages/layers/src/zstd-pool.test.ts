@@ -22,6 +22,18 @@ function sample(size: number, seed: number): Uint8Array {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+/** Runs `test` with a one-worker pool and a descriptor of /dev/null, and closes both after. */
+async function withPoolAndNullSink(test: (pool: ZstdPool, fd: number) => Promise<void>) {
+  const pool = new ZstdPool(1);
+  const sink = await open('/dev/null', 'w');
+  try {
+    await test(pool, sink.fd);
+  } finally {
+    await sink.close();
+    await pool.close();
+  }
+}
+
 describe('ZstdPool', () => {
   const native = new ZstdPool(2, 'native');
   const wasm = new ZstdPool(2, 'wasm');
@@ -164,21 +176,15 @@ describe('ZstdPool', () => {
     }
   });
 
-  it('settles a finish and rejects an abort that follows it', async () => {
-    const pool = new ZstdPool(1);
-    const sink = await open('/dev/null', 'w');
-    try {
-      const session = pool.openSession(sink.fd);
+  it('settles a finish and rejects an abort that follows it', () =>
+    withPoolAndNullSink(async (pool, fd) => {
+      const session = pool.openSession(fd);
       await session.write(sample(64 * 1024, 61));
 
       const finishing = session.finish();
       await expect(session.abort()).rejects.toMatchObject({ code: 'COMPRESSION' });
       await expect(finishing).resolves.toMatchObject({ bytes: 64 * 1024 });
-    } finally {
-      await sink.close();
-      await pool.close();
-    }
-  });
+    }));
 
   it('fails frames still queued when the pool closes', async () => {
     const pool = new ZstdPool(1);
@@ -201,11 +207,9 @@ describe('ZstdPool', () => {
     ]);
   });
 
-  it('closes only when idle, and compresses again after', async () => {
-    const pool = new ZstdPool(1);
-    const sink = await open('/dev/null', 'w');
-    try {
-      const session = pool.openSession(sink.fd);
+  it('closes only when idle, and compresses again after', () =>
+    withPoolAndNullSink(async (pool, fd) => {
+      const session = pool.openSession(fd);
       const whileOpen = await pool.closeIfIdle();
       await session.finish();
       const once = await pool.closeIfIdle();
@@ -214,21 +218,15 @@ describe('ZstdPool', () => {
       expect(whileOpen).toBe(false);
       expect(once).toBe(true);
       expect(sha256(frame)).toBe(sha256(await native.compress(sample(64 * 1024, 81))));
-    } finally {
-      await sink.close();
-      await pool.close();
-    }
-  });
+    }));
 
   it.each([0, -1, 1.5, Number.NaN])('rejects a pool of %s workers', (size) => {
     expect(() => new ZstdPool(size)).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }));
   });
 
-  it('rejects frames after a session was aborted', async () => {
-    const pool = new ZstdPool(1);
-    const sink = await open('/dev/null', 'w');
-    try {
-      const session = pool.openSession(sink.fd);
+  it('rejects frames after a session was aborted', () =>
+    withPoolAndNullSink(async (pool, fd) => {
+      const session = pool.openSession(fd);
       await session.write(sample(64 * 1024, 51));
       await session.abort();
 
@@ -236,11 +234,7 @@ describe('ZstdPool', () => {
         code: 'COMPRESSION',
       });
       await expect(session.finish()).rejects.toMatchObject({ code: 'COMPRESSION' });
-    } finally {
-      await sink.close();
-      await pool.close();
-    }
-  });
+    }));
 
   it('compresses at the given level', async () => {
     const input = sample(1024 * 1024, 3);
