@@ -52,6 +52,40 @@ describe('writeDockerArchive', () => {
     expect(Buffer.concat(collected).equals(await readFile(reference))).toBe(true);
   });
 
+  it('writes store layers through reused buffers to an output that releases chunks late', async () => {
+    // Many times the pool's buffers, beside small files that share chunks with tar headers.
+    await writeFile(path.join(root, item, 'random'), randomBytes(9 * 1024 * 1024 + 77));
+    for (let index = 0; index < 40; index += 1) {
+      await writeFile(path.join(root, item, `small-${index}`), randomBytes(index * 997));
+    }
+    const options = { paths: [item], root, closureFrom: 'scan' as const, tags: ['data:1'] };
+    const collected: Buffer[] = [];
+    await writeDockerArchive(
+      await planImage(options),
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          collected.push(chunk);
+          callback();
+        },
+      }),
+    );
+
+    // Reads each chunk only when it calls back, a while after the write, as a socket would.
+    const late: Buffer[] = [];
+    const slow = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        setTimeout(() => {
+          late.push(Buffer.from(chunk));
+          callback();
+        }, 1);
+      },
+    });
+    await writeDockerArchive(await planImage(options), slow, { outputReleasesChunks: true });
+
+    expect(Buffer.concat(late).equals(Buffer.concat(collected))).toBe(true);
+    expect(new Set(collected.map((chunk) => chunk.buffer)).size).toBeGreaterThan(20);
+  });
+
   it('fails cleanly when a file vanishes', async () => {
     const plan = await planImage({ paths: [item], root, closureFrom: 'scan', tags: ['data:1'] });
     await rm(path.join(root, item, 'big'));

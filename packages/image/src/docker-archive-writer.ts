@@ -10,6 +10,7 @@ import {
   type Platform,
 } from '@storepack/image-spec';
 import { imageConfigBytes } from './image-config-bytes.js';
+import type { ImageLayer } from './image-layer.js';
 import type { ImagePlan } from './image-plan.js';
 import { TarSink } from './tar-sink.js';
 import { type BuildProgress, reportProgress } from './write-progress.js';
@@ -32,7 +33,7 @@ export interface WriteOptions {
   /**
    * Set when the output is done with each chunk once the chunk's write callback has run, as
    * Node's own file streams and sockets are. Blobs from the layer cache are then read through a
-   * few reused buffers. Leave it unset for a stream that may keep its chunks, such as one that
+   * few reused buffers, and layers from the store are written into them. Leave it unset for a stream that may keep its chunks, such as one that
    * collects them or a file stream over a custom `fs`.
    */
   outputReleasesChunks?: boolean;
@@ -52,13 +53,11 @@ export async function writeDockerArchive(
   options: WriteOptions = {},
 ): Promise<ImageResult> {
   const archive = new TarSink(output, plan.created, options.signal, {
-    reuseReadBuffers:
-      options.outputReleasesChunks === true &&
-      plan.layers.some((layer) => layer.path !== undefined),
+    reuseReadBuffers: options.outputReleasesChunks === true,
   });
 
   try {
-    const layers: ImageResult['layers'] = [];
+    const streamed: { id: string; layer: ImageLayer }[] = [];
     let parent: string | undefined;
     for (const layer of plan.layers) {
       const id = computeDigest(
@@ -81,15 +80,24 @@ export async function writeDockerArchive(
       await archive.addFile(`${id}/VERSION`, '1.0');
       await archive.addFile(`${id}/json`, canonicalJson(legacy));
       const stream = reportProgress(
-        layer.path === undefined ? layer.createStream() : archive.readFile(layer.path),
-        { layer: layers.length + 1, layers: plan.layers.length, size: layer.size },
+        layer.path === undefined
+          ? layer.createStream(archive.chunkMemory)
+          : archive.readFile(layer.path),
+        { layer: streamed.length + 1, layers: plan.layers.length, size: layer.size },
         options.onProgress,
       );
       await archive.addStream(`${id}/layer.tar`, layer.size, stream);
 
-      layers.push({ id, size: layer.size, diffId: layer.diffId() });
+      streamed.push({ id, layer });
       parent = id;
     }
+
+    // Asked for only now, so that no layer waits for the hashing of the one before it.
+    const layers: ImageResult['layers'] = streamed.map(({ id, layer }) => ({
+      id,
+      size: layer.size,
+      diffId: layer.diffId(),
+    }));
 
     const config = imageConfigBytes(
       plan,

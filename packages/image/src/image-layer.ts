@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Digest, LayerCompression } from '@storepack/image-spec';
-import type { CachedLayer, LayerSource, PreparedLayer } from '@storepack/layers';
+import type { CachedLayer, ChunkMemory, LayerSource, PreparedLayer } from '@storepack/layers';
 
 /** A layer blob as the image writers take it. */
 export interface ImageLayer {
@@ -11,8 +11,11 @@ export interface ImageLayer {
   readonly size: number;
   /** Path of the blob file when it was built ahead, for a writer to copy or link it whole. */
   readonly path?: string;
-  /** Returns a stream of the blob's bytes; a layer read from the store streams once. */
-  createStream(): Readable;
+  /**
+   * Returns a stream of the blob's bytes; a layer read from the store streams once, into buffers
+   * from `memory` when given (see `PreparedLayer.createStream`).
+   */
+  createStream(memory?: ChunkMemory): Readable;
   /** Returns the digest of the blob; for a layer read from the store, only once it has streamed. */
   digest(): Digest;
   /** Returns the SHA-256 of the uncompressed tar; for a layer read from the store, once it has streamed. */
@@ -25,7 +28,7 @@ export function streamedLayer(source: LayerSource, layer: PreparedLayer): ImageL
     source,
     compression: 'none',
     size: layer.size,
-    createStream: () => layer.createStream(),
+    createStream: (memory) => layer.createStream(memory),
     // An uncompressed blob's digest is its diff ID.
     digest: () => layer.diffId(),
     diffId: () => layer.diffId(),

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ChunkMemory } from '@storepack/layers';
 import tar from 'tar-stream';
 import { ImageError } from './errors.js';
 import { ReadBufferPool } from './read-buffer-pool.js';
@@ -23,11 +24,10 @@ export class TarSink {
   readonly #buffers: ReadBufferPool | undefined;
 
   /**
-   * `reuseReadBuffers` is for an archive whose bytes come mostly from `readFile`, written to an
-   * output that is done with each chunk once the chunk's write callback has run, as Node's own
-   * file streams and sockets are. The reads then go into a few buffers that are refilled once the
-   * output has written them, and each write passes through a relay that reports when. The relay
-   * costs more than it saves when the chunks come from elsewhere.
+   * `reuseReadBuffers` is for an output that is done with each chunk once the chunk's write
+   * callback has run, as Node's own file streams and sockets are. Files read with `readFile`, and
+   * layer streams given `chunkMemory`, then go through a few buffers that are refilled once the
+   * output has written them. Each write passes through a relay that reports when.
    */
   constructor(
     output: Writable,
@@ -110,6 +110,14 @@ export class TarSink {
         source.pipe(entry);
       });
     return this.#untilStopped(write);
+  }
+
+  /**
+   * Memory for the chunks of a layer stream, for `addStream`, with `reuseReadBuffers`: buffers
+   * that the sink takes back once the output has written them.
+   */
+  get chunkMemory(): ChunkMemory | undefined {
+    return this.#buffers;
   }
 
   /**

@@ -82,6 +82,26 @@ describe('compressLayer', () => {
     expect(compressed.size()).toBe(blob.length);
   });
 
+  it('gives the whole gzip blob to a consumer that reads slowly', async () => {
+    // Files just over the size read whole, each a header chunk and a data chunk, beside small
+    // ones: chunks of many sizes queue up in the tar stream while zlib waits for the consumer.
+    for (let index = 0; index < 40; index += 1) {
+      await writeFileAt(join(root, DATA, 'large', String(index)), randomBytes(300 * 1024 + index));
+      await writeFileAt(join(root, DATA, 'small', String(index)), randomBytes(index * 131));
+    }
+    const compressed = compressLayer(await prepareLayer(source()), 'gzip');
+
+    const chunks: Buffer[] = [];
+    for await (const chunk of compressed.chunks()) {
+      chunks.push(Buffer.from(chunk));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await writeFile(join(root, 'blob'), Buffer.concat(chunks));
+
+    const tar = await decompress('gzip', ['-d', '-c', join(root, 'blob')]);
+    expect(tar.equals(await plainTar())).toBe(true);
+  });
+
   it('writes a fixed gzip header', async () => {
     const compressed = compressLayer(await prepareLayer(source([HELLO])), 'gzip');
 

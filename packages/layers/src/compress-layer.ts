@@ -1,8 +1,9 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { finished } from 'node:stream/promises';
+import { createGzip, type Gzip } from 'node:zlib';
 import { createDigester, type Digest, type LayerCompression } from '@storepack/image-spec';
+import { ChunkPool } from './chunk-pool.js';
 import { LayerError } from './errors.js';
 import { type PreparedLayer, unhashedChunks } from './prepare-layer.js';
 import {
@@ -257,7 +258,7 @@ function compressedChunks(
   reuse: boolean,
 ): AsyncIterable<Buffer> {
   if (compression === 'gzip') {
-    return gzipChunks(layer.createStream());
+    return gzipChunks(layer);
   }
   if (compression === 'zstd') {
     // Each tar chunk is copied into a frame before the next is requested, so the tar may reuse it.
@@ -266,19 +267,48 @@ function compressedChunks(
   return reuse ? layer.chunks() : layer.createStream();
 }
 
-async function* gzipChunks(tar: Readable): AsyncGenerator<Buffer> {
+/** Buffers of the tar of one gzip layer: enough for the tar to be read while zlib compresses. */
+const GZIP_TAR_BUFFERS = 4;
+
+/** Bytes of each of those buffers, the size of the layer stream's own chunks. */
+const GZIP_TAR_BUFFER_SIZE = 512 * 1024;
+
+async function* gzipChunks(layer: PreparedLayer): AsyncGenerator<Buffer> {
   // Node's gzip header has mtime 0, no file name and OS byte 3 (Unix), so it never varies.
   const gzip = createGzip({ level: GZIP_LEVEL });
-  const piping = pipeline(tar, gzip);
+  const memory = new ChunkPool(GZIP_TAR_BUFFERS, GZIP_TAR_BUFFER_SIZE);
+  const tar = layer.createStream(memory);
+  const feeding = feedGzip(tar, gzip, memory);
   // A failure destroys gzip, which ends the loop below with the same error.
-  piping.catch(() => undefined);
+  feeding.catch((error: Error) => gzip.destroy(error));
   try {
     yield* gzip;
-    await piping;
+    await feeding;
   } finally {
     tar.destroy();
     gzip.destroy();
   }
+}
+
+/**
+ * Writes the tar into zlib and ends it. zlib calls each write back once it has consumed the
+ * chunk, and the chunk's buffer then goes back to `memory` for later bytes of the tar. The tar
+ * flows chunk by chunk: a paused stream read in full would join its chunks into a new buffer.
+ */
+async function feedGzip(tar: Readable, gzip: Gzip, memory: ChunkPool): Promise<void> {
+  tar.on('data', (chunk: Buffer) => {
+    const taken = gzip.write(chunk, (error) => {
+      if (!error) {
+        memory.recycle(chunk);
+      }
+    });
+    if (!taken) {
+      tar.pause();
+      gzip.once('drain', () => tar.resume());
+    }
+  });
+  await finished(tar);
+  gzip.end();
 }
 
 /**

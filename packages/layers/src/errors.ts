@@ -23,7 +23,9 @@ export type LayerErrorCode =
   /** Compressing a layer failed, for example because the zstd worker stopped. */
   | 'COMPRESSION'
   /** The layer cache folder cannot be created, read or written. */
-  | 'CACHE';
+  | 'CACHE'
+  /** Hashing a layer on the hash thread failed, for example because the thread stopped. */
+  | 'HASHING';
 
 /** A failure while preparing or streaming a layer, with a stable `code` for callers. */
 export class LayerError extends Error {

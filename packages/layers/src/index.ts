@@ -4,6 +4,7 @@ export {
   buildLayers,
   layerCacheKey,
 } from './build-layers.js';
+export { ChunkPool } from './chunk-pool.js';
 export type { ClosureGraph, ClosureGraphItem } from './closure-graph.js';
 export {
   type CompressedLayer,
@@ -31,6 +32,7 @@ export {
   planLayers,
 } from './plan-layers.js';
 export { type PreparedLayer, type PrepareLayerOptions, prepareLayer } from './prepare-layer.js';
+export type { ChunkMemory } from './stream-layer.js';
 export {
   defaultZstdLibrary,
   ZSTD_LEVEL,

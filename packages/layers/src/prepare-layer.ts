@@ -6,7 +6,7 @@ import type { LayerEntry } from './layer-entry.js';
 import { checkSource, type LayerSource } from './layer-source.js';
 import type { Logger } from './logger.js';
 import { measureLayer } from './measure-layer.js';
-import { layerChunks, type StreamResult, streamLayer } from './stream-layer.js';
+import { type ChunkMemory, layerChunks, type StreamResult, streamLayer } from './stream-layer.js';
 
 /** A layer whose entries and exact tar size are known, ready to stream once. */
 export interface PreparedLayer {
@@ -18,9 +18,11 @@ export interface PreparedLayer {
   readonly storePaths: readonly string[];
   /**
    * Returns a stream of the uncompressed tar; callable once. The stream fails with a LayerError
-   * when a file changed, vanished or cannot be read since `prepareLayer` recorded it.
+   * when a file changed, vanished or cannot be read since `prepareLayer` recorded it. Every chunk
+   * is a new buffer, unless `memory` is given: chunks are then written into buffers taken from
+   * it, and the consumer hands each one back once it has written the chunk.
    */
-  createStream(): Readable;
+  createStream(memory?: ChunkMemory): Readable;
   /**
    * Returns the same tar as `createStream`, but each chunk is only valid until the next one is
    * requested: its memory is then filled with later bytes. A consumer that copies or writes each
@@ -28,7 +30,11 @@ export interface PreparedLayer {
    * once, and not together with `createStream`.
    */
   chunks(): AsyncIterable<Buffer>;
-  /** Returns the diff ID, the SHA-256 of the streamed tar; throws NOT_FINISHED before the stream ended. */
+  /**
+   * Returns the diff ID, the SHA-256 of the streamed tar; throws NOT_FINISHED before the stream
+   * ended. On a machine with more than one core, the tar is hashed on a thread of its own. The
+   * first call then waits for that thread to reach the end of the stream, a few milliseconds at most.
+   */
   diffId(): Digest;
 }
 
@@ -86,9 +92,16 @@ class StoreLayer implements PreparedLayer {
     this.entryCount = entries.length;
   }
 
-  createStream(): Readable {
+  createStream(memory?: ChunkMemory): Readable {
     this.#start();
-    return streamLayer(this.entries, this.mtime, this.size, (result) => this.#finish(result));
+    return streamLayer(
+      this.entries,
+      this.mtime,
+      this.size,
+      (result) => this.#finish(result),
+      'thread',
+      memory,
+    );
   }
 
   chunks(): AsyncIterable<Buffer> {
@@ -101,7 +114,7 @@ class StoreLayer implements PreparedLayer {
     this.#start();
     return {
       chunks: layerChunks(this.entries, this.mtime, this.size),
-      finish: (diffId, bytes) => this.#finish({ diffId, bytes }),
+      finish: (diffId, bytes) => this.#finish({ diffId: () => diffId, bytes }),
     };
   }
 
@@ -117,7 +130,7 @@ class StoreLayer implements PreparedLayer {
 
   #finish(result: StreamResult): void {
     this.#result = result;
-    this.logger?.debug('layer streamed', { diffId: result.diffId, bytes: result.bytes });
+    this.logger?.debug('layer streamed', { entries: this.entryCount, bytes: result.bytes });
   }
 
   diffId(): Digest {
@@ -127,6 +140,6 @@ class StoreLayer implements PreparedLayer {
         'computing diff ID: the layer stream has not ended: read it to the end first',
       );
     }
-    return this.#result.diffId;
+    return this.#result.diffId();
   }
 }

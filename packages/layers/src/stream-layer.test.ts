@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import {
   appendFile,
@@ -12,6 +13,7 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectEntries } from './collect-entries.js';
 import { LayerError } from './errors.js';
 import {
   copyChunks,
@@ -23,7 +25,10 @@ import {
   streamError,
   writeFileAt,
 } from './layer-fixtures.js';
+import { checkSource } from './layer-source.js';
+import { measureLayer } from './measure-layer.js';
 import { prepareLayer } from './prepare-layer.js';
+import { type ChunkMemory, type Hashing, type StreamResult, streamLayer } from './stream-layer.js';
 
 const ITEM = '/nix/store/6h7j2pf9nlvt5r2c3dw34p3p5b14dzkl-data';
 const BIG_SIZE = 16 * 1024 * 1024;
@@ -245,6 +250,87 @@ describe('streaming a layer', () => {
     expect(stream.destroyed).toBe(true);
     expect(() => layer.diffId()).toThrow(expect.objectContaining({ code: 'NOT_FINISHED' }));
     await expect.poll(() => openFilesBelow(item), { timeout: 2000 }).toEqual([]);
+  });
+
+  it.each<Hashing>(['thread', 'inline'])(
+    'gives the SHA-256 of the tar as its diff ID, hashed %s',
+    async (hashing) => {
+      await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
+      for (let index = 0; index < 50; index += 1) {
+        await writeFileAt(join(item, 'small', String(index)), `small file ${index}\n`);
+      }
+      const entries = collectEntries(
+        checkSource({ storeDir: '/nix/store', storePaths: [ITEM], root }),
+      );
+      let result: StreamResult | undefined;
+
+      const tar = await readAll(
+        streamLayer(entries, 1, measureLayer(entries, 1), (value) => (result = value), hashing),
+      );
+
+      expect(result?.bytes).toBe(tar.length);
+      expect(result?.diffId()).toBe(`sha256:${createHash('sha256').update(tar).digest('hex')}`);
+    },
+  );
+
+  /** A memory that hands out new buffers of `size` bytes and records what it gets back. */
+  function recordingMemory(size: number) {
+    const taken = new Set<ArrayBufferLike>();
+    const givenBack: Buffer[] = [];
+    const memory: ChunkMemory = {
+      take: async () => {
+        const buffer = Buffer.alloc(size);
+        taken.add(buffer.buffer);
+        return buffer;
+      },
+      giveBack: (buffer) => givenBack.push(buffer),
+    };
+    return { memory, taken, givenBack };
+  }
+
+  it('writes its chunks into buffers from a given memory', async () => {
+    await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
+    const tar = await readAll((await prepare()).createStream());
+    const { memory, taken, givenBack } = recordingMemory(1024 * 1024);
+    const layer = await prepare();
+
+    const chunks: Buffer[] = [];
+    for await (const chunk of layer.createStream(memory)) {
+      chunks.push(chunk as Buffer);
+    }
+
+    expect(Buffer.concat(chunks).equals(tar)).toBe(true);
+    expect(chunks.every((chunk) => taken.has(chunk.buffer))).toBe(true);
+    // A 16 MiB file goes out in chunks of the buffers' size.
+    expect(chunks.filter((chunk) => chunk.length === 1024 * 1024).length).toBeGreaterThan(10);
+    // Only the buffer taken for bytes that never came is handed back by the stream.
+    expect(givenBack).toHaveLength(1);
+    expect(chunks.some((chunk) => chunk.buffer === givenBack[0]?.buffer)).toBe(false);
+    expect(layer.diffId()).toBe(`sha256:${createHash('sha256').update(tar).digest('hex')}`);
+  });
+
+  it('hands its unused buffer back when a file changed while it streamed', async () => {
+    const { memory, givenBack } = recordingMemory(512 * 1024);
+    const layer = await prepare();
+    await truncate(join(item, 'data'), 3);
+
+    const error = await streamError(layer.createStream(memory));
+
+    expect(error).toMatchObject({ code: 'CHANGED_WHILE_READING' });
+    expect(givenBack).toHaveLength(1);
+  });
+
+  it('refuses buffers too small for a chunk', async () => {
+    const { memory, givenBack } = recordingMemory(64 * 1024);
+
+    const error = await streamError((await prepare()).createStream(memory));
+
+    expect(error).toMatchObject({
+      code: 'INVALID_OPTIONS',
+      message:
+        'streaming layer: a chunk buffer of 65536 bytes is smaller than the 524288 bytes a chunk may take',
+    });
+    expect(givenBack).toHaveLength(1);
   });
 
   it('gives the same tar in chunks, reusing their memory', async () => {

@@ -2,14 +2,16 @@ import { Readable } from 'node:stream';
 import { createDigester, type Digest, type Digester } from '@storepack/image-spec';
 import { ChunkChannel, CONSUMER_STOPPED } from './chunk-channel.js';
 import { LayerError } from './errors.js';
+import { type HashSession, sharedHashThread } from './hash-thread.js';
 import { type LayerEntry, paddedSize } from './layer-entry.js';
 import { END_OF_ARCHIVE_SIZE } from './measure-layer.js';
 import { openFile, readWholeFileInto } from './read-file.js';
 import { entryHeader } from './tar-header.js';
 
-/** Diff ID of a finished stream and the byte count it was computed over. */
+/** A finished stream: its byte count, and its diff ID once it has been hashed. */
 export interface StreamResult {
-  diffId: Digest;
+  /** Returns the diff ID, waiting for the hash thread to reach the end of the stream if need be. */
+  diffId(): Digest;
   bytes: number;
 }
 
@@ -25,13 +27,28 @@ const WHOLE_FILE_MAX_SIZE = 256 * 1024;
  */
 interface ChunkSink {
   readonly reuse: boolean;
+  /** The source of batches instead, for a consumer that hands them back itself. */
+  readonly memory?: ChunkMemory | undefined;
   put(chunk: Buffer): Promise<void>;
 }
 
 /**
+ * Memory for the chunks of a layer stream, from a consumer that is told when each chunk has been
+ * written. The consumer then hands the chunk's buffer (`chunk.buffer`) back to where `take` found
+ * it, so that later chunks are written into the same memory.
+ */
+export interface ChunkMemory {
+  /** Resolves to a buffer of at least 512 KiB for one chunk, waiting while every one is in use. */
+  take(): Promise<Buffer>;
+  /** Hands back a buffer from `take` that the stream pushed no chunk of. */
+  giveBack(buffer: Buffer): void;
+}
+
+/**
  * Streams the tar of `entries`, hashing the bytes as they pass. `mtime` is in seconds. Headers and
- * small files are gathered into chunks of up to 512 KiB, and large files are read 512 KiB at a
- * time, each read running while the chunk before it is hashed. `onEnd` runs when the stream emits
+ * small files are gathered into chunks of 512 KiB, or of the size of the buffers from `memory`.
+ * Large files are read a chunk at a time, each read running while the chunk before it is hashed
+ * and pushed. `onEnd` runs when the stream emits
  * 'end', before any listener the caller adds later. The stream fails with a LayerError when a file
  * cannot be read or changed since it was recorded, or when the byte count differs from `size`.
  * Nothing is read before the first chunk is requested.
@@ -41,6 +58,8 @@ export function streamLayer(
   mtime: number,
   size: number,
   onEnd: (result: StreamResult) => void,
+  hashing: Hashing = 'thread',
+  memory?: ChunkMemory,
 ): Readable {
   let result: StreamResult | undefined;
   let started = false;
@@ -62,6 +81,7 @@ export function streamLayer(
       started = true;
       const sink: ChunkSink = {
         reuse: false,
+        memory,
         put: async (chunk) => {
           if (stream.destroyed) {
             throw CONSUMER_STOPPED;
@@ -74,7 +94,7 @@ export function streamLayer(
           }
         },
       };
-      const writer = new TarWriter(sink, size, true);
+      const writer = new TarWriter(sink, size, hashing);
       writer.write(entries, mtime).then(
         (bytes) => {
           result = { diffId: writer.diffId(), bytes };
@@ -112,12 +132,13 @@ export function layerChunks(
   mtime: number,
   size: number,
   onEnd?: (result: StreamResult) => void,
+  hashing: Hashing = 'thread',
 ): AsyncIterable<Buffer> {
   return {
     [Symbol.asyncIterator]() {
       const channel = new ChunkChannel();
       const sink: ChunkSink = { reuse: true, put: (chunk) => channel.put(chunk) };
-      const writer = new TarWriter(sink, size, onEnd !== undefined);
+      const writer = new TarWriter(sink, size, onEnd === undefined ? 'none' : hashing);
       writer.write(entries, mtime).then(
         (bytes) => {
           onEnd?.({ diffId: writer.diffId(), bytes });
@@ -143,33 +164,67 @@ const spareBatches: Buffer[] = [];
 /** Maximum number of batches in `spareBatches`: two for each of a few layers streaming at once. */
 const MAX_SPARE_BATCHES = 8;
 
+/**
+ * Where a stream's bytes are hashed: on the process's hash thread (the calling thread on a machine
+ * with one core), on the calling thread, or not at all.
+ */
+export type Hashing = 'thread' | 'inline' | 'none';
+
 /** Gathers tar bytes into batches and puts them, hashed if requested, into a sink. */
 class TarWriter {
-  #batch: Buffer;
+  /** The batch being filled: never one that was pushed. Empty until `write` starts. */
+  #batch: Buffer = Buffer.alloc(0);
   #filled = 0;
   #bytes = 0;
   readonly #digester: Digester | undefined;
+  readonly #session: HashSession | undefined;
   readonly #spare: Buffer[] = [];
 
   constructor(
     private readonly sink: ChunkSink,
     private readonly size: number,
-    hash: boolean,
+    hashing: Hashing,
   ) {
-    this.#batch = this.#newBatch();
-    this.#digester = hash ? createDigester('sha256') : undefined;
+    this.#session = hashing === 'thread' ? sharedHashThread()?.open() : undefined;
+    this.#digester =
+      hashing !== 'none' && this.#session === undefined ? createDigester('sha256') : undefined;
   }
 
-  /** Returns the SHA-256 of the bytes written, once `write` has finished. */
-  diffId(): Digest {
-    if (this.#digester === undefined) {
-      throw new LayerError('NOT_FINISHED', 'computing diff ID: this stream was not hashed');
-    }
-    return this.#digester.digest();
+  /**
+   * Returns a function that gives the SHA-256 of the bytes written, once `write` has finished. The
+   * function refers to the hash only, so that the writer's batches can be collected.
+   */
+  diffId(): () => Digest {
+    const session = this.#session;
+    const digester = this.#digester;
+    let diffId: Digest | undefined;
+    return () => {
+      diffId ??= session?.digest() ?? digester?.digest();
+      if (diffId === undefined) {
+        throw new LayerError('NOT_FINISHED', 'computing diff ID: this stream was not hashed');
+      }
+      return diffId;
+    };
   }
 
   /** Writes the tar of `entries` and returns its byte count. */
   async write(entries: readonly LayerEntry[], mtime: number): Promise<number> {
+    try {
+      this.#batch = await this.#newBatch();
+      const bytes = await this.#write(entries, mtime);
+      await this.#session?.finish();
+      return bytes;
+    } catch (error) {
+      this.#session?.drop();
+      throw error;
+    } finally {
+      if (this.#batch.length > 0) {
+        this.sink.memory?.giveBack(this.#batch);
+      }
+    }
+  }
+
+  async #write(entries: readonly LayerEntry[], mtime: number): Promise<number> {
     for (const entry of entries) {
       if (entry.type === 'file' && entry.size > WHOLE_FILE_MAX_SIZE) {
         await this.#writeLargeFile(entry, entryHeader(entry, mtime));
@@ -178,7 +233,7 @@ class TarWriter {
       const header = entryHeader(entry, mtime);
       const content = entry.type === 'file' ? paddedSize(entry.size) : 0;
       // One byte more than the file, where its read shows that the file grew.
-      if (this.#filled + header.length + content + 1 > BATCH_SIZE) {
+      if (this.#filled + header.length + content + 1 > this.#batch.length) {
         await this.#flush();
       }
       this.#filled += header.copy(this.#batch, this.#filled);
@@ -207,15 +262,15 @@ class TarWriter {
   async #writeLargeFile(entry: LayerEntry & { type: 'file' }, header: Buffer): Promise<void> {
     const file = openFile(entry);
     try {
-      if (this.#filled + header.length > BATCH_SIZE) {
+      if (this.#filled + header.length > this.#batch.length) {
         await this.#flush();
       }
       this.#filled += header.copy(this.#batch, this.#filled);
       let position = 0;
       while (position < entry.size) {
         // Each read goes into a new batch, while the bytes before it are hashed and pushed.
-        const before = this.#filled > 0 ? this.#take() : undefined;
-        const length = Math.min(BATCH_SIZE, entry.size - position);
+        const before = this.#filled > 0 ? await this.#take() : undefined;
+        const length = Math.min(this.#batch.length, entry.size - position);
         const reading = file.readInto(this.#batch, 0, length, position);
         if (before !== undefined) {
           reading.catch(() => undefined);
@@ -234,28 +289,40 @@ class TarWriter {
   }
 
   async #zeros(count: number): Promise<void> {
-    if (this.#filled + count > BATCH_SIZE) {
+    if (this.#filled + count > this.#batch.length) {
       await this.#flush();
     }
     this.#batch.fill(0, this.#filled, this.#filled + count);
     this.#filled += count;
   }
 
-  #newBatch(): Buffer {
-    return (this.sink.reuse ? spareBatches.pop() : undefined) ?? Buffer.allocUnsafe(BATCH_SIZE);
+  async #newBatch(): Promise<Buffer> {
+    if (this.sink.memory === undefined) {
+      return (this.sink.reuse ? spareBatches.pop() : undefined) ?? Buffer.allocUnsafe(BATCH_SIZE);
+    }
+    const buffer = await this.sink.memory.take();
+    if (buffer.length < BATCH_SIZE) {
+      this.sink.memory.giveBack(buffer);
+      throw new LayerError(
+        'INVALID_OPTIONS',
+        `streaming layer: a chunk buffer of ${buffer.length} bytes is smaller than the ${BATCH_SIZE} bytes a chunk may take`,
+      );
+    }
+    return buffer;
   }
 
   /** Takes the gathered bytes out and starts a new batch. */
-  #take(): Buffer {
+  async #take(): Promise<Buffer> {
+    const next = this.#spare.pop() ?? (await this.#newBatch());
     const full = this.#batch.subarray(0, this.#filled);
-    this.#batch = this.#spare.pop() ?? this.#newBatch();
+    this.#batch = next;
     this.#filled = 0;
     return full;
   }
 
   async #flush(): Promise<void> {
     if (this.#filled > 0) {
-      await this.#emit(this.#take());
+      await this.#emit(await this.#take());
     }
   }
 
@@ -265,6 +332,7 @@ class TarWriter {
       throw sizeError(this.size, `more than ${this.size}`);
     }
     this.#digester?.update(chunk);
+    await this.#session?.update(chunk);
     await this.sink.put(chunk);
     if (this.sink.reuse) {
       // Every chunk starts a batch of its own, so the whole batch is free again.
