@@ -61,7 +61,7 @@ describe('HashThread', () => {
     expect(session.digest()).toBe(sha256(...chunks));
   });
 
-  it('copies the bytes, so that the caller may refill them once the update resolved', async () => {
+  it('copies the bytes before the update resolves', async () => {
     const buffer = Buffer.alloc(100_000, 'a');
     const session = thread.open();
 
@@ -136,7 +136,7 @@ describe('HashThread when stopped', () => {
 });
 
 describe('the shared hash thread', () => {
-  it('keeps the process alive only while sessions are open', async () => {
+  it('keeps the process alive while an update waits for the thread', async () => {
     const module = fileURLToPath(new URL('../dist/hash-thread.js', import.meta.url));
     const script = `
       import { sharedHashThread } from ${JSON.stringify(module)};
@@ -159,5 +159,23 @@ describe('the shared hash thread', () => {
     const chunks = Array.from({ length: 64 }, (_, count) => Buffer.alloc(256 * 1024, count));
     expect(stdout.trim()).toBe(sha256(...chunks));
     expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it('lets the process exit with a session given up unfinished', async () => {
+    const module = fileURLToPath(new URL('../dist/hash-thread.js', import.meta.url));
+    const script = `
+      import { sharedHashThread } from ${JSON.stringify(module)};
+      const session = sharedHashThread().open();
+      await session.update(Buffer.alloc(1024 * 1024, 1));
+      console.log('given up');
+    `;
+
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { timeout: 10_000 },
+    );
+
+    expect(stdout.trim()).toBe('given up');
   });
 });

@@ -118,10 +118,14 @@ export class HashThread {
   readonly #finishing: PendingFinish[] = [];
   #head = 0;
   #nextSession = 0;
-  #open = 0;
+  /** Calls waiting for a free slot, which keep the process alive while they wait. */
+  #waiting = 0;
   #failure: LayerError | undefined;
 
-  /** Starts the worker, which keeps the process alive only while a session is open. */
+  /**
+   * Starts the worker, which keeps the process alive only while a call waits for it, so that a
+   * stream given up unfinished never keeps a process from exiting.
+   */
   constructor() {
     const counters = new SharedArrayBuffer(COUNTERS * Int32Array.BYTES_PER_ELEMENT);
     const table = new SharedArrayBuffer(SLOTS * SLOT_WORDS * Int32Array.BYTES_PER_ELEMENT);
@@ -147,8 +151,6 @@ export class HashThread {
   open(): HashSession {
     const session = this.#nextSession;
     this.#nextSession = (this.#nextSession + 1) | 0;
-    this.#open += 1;
-    this.#worker.ref();
     let state: 'open' | 'finishing' | 'finished' | 'dropped' = 'open';
     const result: { digest?: Digest } = {};
     // Each call waits for the one before, so that slots go out in the order of the calls.
@@ -181,7 +183,6 @@ export class HashThread {
           this.#finishing.push({ count, result });
           if (state === 'finishing') {
             state = 'finished';
-            this.#close();
           }
         });
       },
@@ -197,7 +198,6 @@ export class HashThread {
       drop: () => {
         if (state === 'open' || state === 'finishing') {
           state = 'dropped';
-          this.#close();
           // Only the thread's state for the session is lost if this fails, and the thread then
           // failed for every session anyway.
           after(async () => {
@@ -240,7 +240,17 @@ export class HashThread {
       }
       const waiting = Atomics.waitAsync(this.#counters, TAIL, tail);
       if (waiting.async) {
-        await waiting.value;
+        // A pending wait does not keep Node's event loop alive; the referenced worker does.
+        this.#waiting += 1;
+        this.#worker.ref();
+        try {
+          await waiting.value;
+        } finally {
+          this.#waiting -= 1;
+          if (this.#waiting === 0) {
+            this.#worker.unref();
+          }
+        }
       }
     }
   }
@@ -275,14 +285,6 @@ export class HashThread {
         this.#checkFailure();
       }
       Atomics.wait(this.#counters, TAIL, tail, Math.min(left, 100));
-    }
-  }
-
-  /** Counts a session closed, and lets the process exit once none is open. */
-  #close(): void {
-    this.#open -= 1;
-    if (this.#open === 0) {
-      this.#worker.unref();
     }
   }
 
