@@ -33,8 +33,9 @@ export interface WriteOptions {
   /**
    * Set when the output is done with each chunk once the chunk's write callback has run, as
    * Node's own file streams and sockets are. Blobs from the layer cache are then read through a
-   * few reused buffers, and layers from the store are written into them. Leave it unset for a stream that may keep its chunks, such as one that
-   * collects them or a file stream over a custom `fs`.
+   * few reused buffers, and layers from the store are written into them. Leave it unset for a
+   * stream that may keep its chunks, such as one that collects them or a file stream over a
+   * custom `fs`.
    */
   outputReleasesChunks?: boolean;
 }

@@ -48,10 +48,10 @@ export interface ChunkMemory {
  * Streams the tar of `entries`, hashing the bytes as they pass. `mtime` is in seconds. Headers and
  * small files are gathered into chunks of 512 KiB, or of the size of the buffers from `memory`.
  * Large files are read a chunk at a time, each read running while the chunk before it is hashed
- * and pushed. `onEnd` runs when the stream emits
- * 'end', before any listener the caller adds later. The stream fails with a LayerError when a file
- * cannot be read or changed since it was recorded, or when the byte count differs from `size`.
- * Nothing is read before the first chunk is requested.
+ * and pushed. `onEnd` runs when the stream emits 'end', before any listener the caller adds
+ * later. The stream fails with a LayerError when a file cannot be read or changed since it was
+ * recorded, or when the byte count differs from `size`. Nothing is read before the first chunk
+ * is requested.
  */
 export function streamLayer(
   entries: readonly LayerEntry[],
