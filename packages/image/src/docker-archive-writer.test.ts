@@ -52,7 +52,7 @@ describe('writeDockerArchive', () => {
     expect(Buffer.concat(collected).equals(await readFile(reference))).toBe(true);
   });
 
-  it('writes store layers through reused buffers to an output that releases chunks late', async () => {
+  it('reuses buffers for a late-releasing output', async () => {
     // Many times the pool's buffers, beside small files that share chunks with tar headers.
     await writeFile(path.join(root, item, 'random'), randomBytes(9 * 1024 * 1024 + 77));
     for (let index = 0; index < 40; index += 1) {

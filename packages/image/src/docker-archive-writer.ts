@@ -93,7 +93,7 @@ export async function writeDockerArchive(
       parent = id;
     }
 
-    // Asked for only now, so that no layer waits for the hashing of the one before it.
+    // Requested only now, so that no layer waits for the hashing of the one before it.
     const layers: ImageResult['layers'] = streamed.map(({ id, layer }) => ({
       id,
       size: layer.size,

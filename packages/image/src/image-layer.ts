@@ -12,7 +12,7 @@ export interface ImageLayer {
   /** Path of the blob file when it was built ahead, for a writer to copy or link it whole. */
   readonly path?: string;
   /**
-   * Returns a stream of the blob's bytes; a layer read from the store streams once, into buffers
+   * Returns a stream of the blob's bytes. A layer read from the store streams once, into buffers
    * from `memory` when given (see `PreparedLayer.createStream`).
    */
   createStream(memory?: ChunkMemory): Readable;

@@ -47,28 +47,28 @@ describe('ReadBufferPool', () => {
     expect(Buffer.concat(copies).equals(content)).toBe(true);
   });
 
-  it('lends buffers for layer chunks and takes them back once written or unused', async () => {
+  it('lends and takes back chunk buffers', async () => {
     const pool = new ReadBufferPool();
-    const taken = await Promise.all([pool.take(), pool.take(), pool.take(), pool.take()]);
+    const lent = await Promise.all([pool.take(), pool.take(), pool.take(), pool.take()]);
     let fifth: Buffer | undefined;
     const waiting = pool.take().then((buffer) => (fifth = buffer));
 
     await sleep(10);
     expect(fifth).toBeUndefined();
-    expect(taken.every((buffer) => buffer.length === READ_CHUNK_SIZE)).toBe(true);
+    expect(lent.every((buffer) => buffer.length === READ_CHUNK_SIZE)).toBe(true);
 
-    pool.recycle((taken[0] as Buffer).subarray(0, 100));
+    pool.recycle((lent[0] as Buffer).subarray(0, 100));
     await waiting;
-    expect(fifth).toBe(taken[0]);
+    expect(fifth).toBe(lent[0]);
 
     // A buffer handed back twice is counted once.
-    pool.giveBack(taken[1] as Buffer);
-    pool.giveBack(taken[1] as Buffer);
+    pool.giveBack(lent[1] as Buffer);
+    pool.giveBack(lent[1] as Buffer);
     const [first, second] = await Promise.all([
       pool.take(),
       Promise.race([pool.take(), sleep(10)]),
     ]);
-    expect(first).toBe(taken[1]);
+    expect(first).toBe(lent[1]);
     expect(second).toBeUndefined();
   });
 

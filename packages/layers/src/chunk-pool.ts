@@ -51,7 +51,7 @@ export class ChunkPool implements ChunkMemory {
     }
   }
 
-  /** Takes back a buffer from `take`; a buffer given back twice counts once. */
+  /** Takes back a buffer from `take`. A buffer given back twice counts once. */
   giveBack(buffer: Buffer): void {
     if (!this.#lent.delete(buffer.buffer)) {
       return;

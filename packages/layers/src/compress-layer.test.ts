@@ -82,7 +82,7 @@ describe('compressLayer', () => {
     expect(compressed.size()).toBe(blob.length);
   });
 
-  it('gives the whole gzip blob to a consumer that reads slowly', async () => {
+  it('gzips for a slow consumer', async () => {
     // Files just over the size read whole, each a header chunk and a data chunk, beside small
     // ones: chunks of many sizes queue up in the tar stream while zlib waits for the consumer.
     for (let index = 0; index < 40; index += 1) {

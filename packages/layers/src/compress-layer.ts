@@ -297,12 +297,12 @@ async function* gzipChunks(layer: PreparedLayer): AsyncGenerator<Buffer> {
  */
 async function feedGzip(tar: Readable, gzip: Gzip, memory: ChunkPool): Promise<void> {
   tar.on('data', (chunk: Buffer) => {
-    const taken = gzip.write(chunk, (error) => {
+    const belowHighWaterMark = gzip.write(chunk, (error) => {
       if (!error) {
         memory.recycle(chunk);
       }
     });
-    if (!taken) {
+    if (!belowHighWaterMark) {
       tar.pause();
       gzip.once('drain', () => tar.resume());
     }

@@ -13,7 +13,7 @@ const sha256 = (...parts: Uint8Array[]) => {
   return `sha256:${hash.digest('hex')}`;
 };
 
-/** Gives `chunks` to a new session one after the other and returns its digest. */
+/** Hashes `chunks` in a new session, one after the other, and returns the digest. */
 async function hashChunks(thread: HashThread, chunks: Uint8Array[]): Promise<string> {
   const session = thread.open();
   for (const chunk of chunks) {
@@ -42,7 +42,7 @@ describe('HashThread', () => {
     await expect(hashChunks(thread, chunks)).resolves.toBe(sha256(...chunks));
   });
 
-  it('keeps the bytes of sessions that interleave apart', async () => {
+  it('separates interleaved sessions', async () => {
     const first = Array.from({ length: 30 }, () => randomBytes(300 * 1024));
     const second = Array.from({ length: 30 }, () => randomBytes(200 * 1024));
 
@@ -51,7 +51,7 @@ describe('HashThread', () => {
     expect(digests).toEqual([sha256(...first), sha256(...second)]);
   });
 
-  it('hashes bytes in the order of the calls when nothing awaits them', async () => {
+  it('keeps call order without awaits', async () => {
     const chunks = Array.from({ length: 24 }, () => randomBytes(400 * 1024));
     const session = thread.open();
 
@@ -73,7 +73,7 @@ describe('HashThread', () => {
     expect(session.digest()).toBe(sha256(Buffer.alloc(100_000, 'a'), buffer));
   });
 
-  it('gives a digest long after the slots of its session were reused', async () => {
+  it('gives digests after slot reuse', async () => {
     const early = thread.open();
     await early.update(Buffer.from('early'));
     await early.finish();
@@ -83,7 +83,7 @@ describe('HashThread', () => {
     expect(early.digest()).toBe(sha256(Buffer.from('early')));
   });
 
-  it('refuses a digest before the end and bytes after it', async () => {
+  it('rejects early digests and late bytes', async () => {
     const session = thread.open();
     await session.update(Buffer.from('x'));
 
@@ -96,7 +96,7 @@ describe('HashThread', () => {
     expect(session.digest()).toBe(sha256(Buffer.from('x')));
   });
 
-  it('hashes on after a session is dropped', async () => {
+  it('hashes after a dropped session', async () => {
     const dropped = thread.open();
     await dropped.update(randomBytes(1024 * 1024));
     dropped.drop();
@@ -109,14 +109,14 @@ describe('HashThread', () => {
 });
 
 describe('HashThread when stopped', () => {
-  it('fails the updates waiting for a slot and the digests not yet computed', async () => {
+  it('fails waiting updates and digests', async () => {
     const thread = new HashThread();
     const finished = thread.open();
     await finished.update(Buffer.from('done'));
     await finished.finish();
     expect(finished.digest()).toBe(sha256(Buffer.from('done')));
     const session = thread.open();
-    // More than the ring holds, so that some updates wait for the thread.
+    // More than the ring fits, so that some updates wait for the thread.
     const updates = Array.from({ length: 20 }, () => session.update(randomBytes(512 * 1024)));
     for (const update of updates) {
       update.catch(() => undefined);
@@ -136,12 +136,12 @@ describe('HashThread when stopped', () => {
 });
 
 describe('the shared hash thread', () => {
-  it('keeps the process alive while an update waits for the thread', async () => {
+  it('keeps the process alive while waiting', async () => {
     const module = fileURLToPath(new URL('../dist/hash-thread.js', import.meta.url));
     const script = `
       import { sharedHashThread } from ${JSON.stringify(module)};
       const session = sharedHashThread().open();
-      // Four times what the ring holds: the later updates wait for the thread to free slots.
+      // Four times what the ring fits, so the later updates wait for the thread to free slots.
       for (let count = 0; count < 64; count += 1) {
         await session.update(Buffer.alloc(256 * 1024, count));
       }
@@ -161,7 +161,7 @@ describe('the shared hash thread', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 
-  it('lets the process exit with a session given up unfinished', async () => {
+  it('exits with an abandoned session', async () => {
     const module = fileURLToPath(new URL('../dist/hash-thread.js', import.meta.url));
     const script = `
       import { sharedHashThread } from ${JSON.stringify(module)};

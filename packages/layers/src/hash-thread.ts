@@ -27,7 +27,7 @@ const SLOT_WORDS = 3;
 /** Bytes of a SHA-256 digest, which the thread writes into a finishing session's slot. */
 const DIGEST_SIZE = 32;
 
-/** How long `digest` waits for the thread before it gives up, in milliseconds. */
+/** Time `digest` waits for the thread before it fails, in milliseconds. */
 const DIGEST_TIMEOUT = 60_000;
 
 // The worker runs from a string, as the zstd pool's do. It takes slots from the ring in order,
@@ -83,7 +83,7 @@ const WORKER_SOURCE = `
 export interface HashSession {
   /**
    * Copies `bytes` to the thread, which hashes them after the bytes given before. Resolves once
-   * they are copied, which waits only while the thread is behind; `bytes` is free again then.
+   * they are copied, after which `bytes` may be reused. It waits only while the thread is behind.
    */
   update(bytes: Uint8Array): Promise<void>;
   /** Ends the session: no bytes may follow. Resolves once the end is handed to the thread. */
@@ -108,7 +108,7 @@ interface PendingFinish {
 /**
  * A worker thread that hashes streams of bytes while the calling thread goes on, so that reading
  * a layer and hashing it use two cores. The bytes are copied into a ring of shared memory, which
- * costs far less than hashing them. Nothing waits for a digest until it is asked for.
+ * costs far less than hashing them. Nothing waits for a digest until it is requested.
  */
 export class HashThread {
   readonly #worker: Worker;
@@ -164,7 +164,7 @@ export class HashThread {
     return {
       update: (bytes) => {
         if (state !== 'open') {
-          return Promise.reject(hashingError('adding bytes: the session has ended'));
+          return Promise.reject(hashingError('adding bytes failed: the session has already ended'));
         }
         return after(async () => {
           for (let offset = 0; offset < bytes.byteLength; offset += SLOT_SIZE) {
@@ -175,7 +175,7 @@ export class HashThread {
       },
       finish: () => {
         if (state !== 'open') {
-          return Promise.reject(hashingError('ending the session: the session has ended'));
+          return Promise.reject(hashingError('ending the session failed: it has already ended'));
         }
         state = 'finishing';
         return after(async () => {
@@ -198,8 +198,7 @@ export class HashThread {
       drop: () => {
         if (state === 'open' || state === 'finishing') {
           state = 'dropped';
-          // Only the thread's state for the session is lost if this fails, and the thread then
-          // failed for every session anyway.
+          // This fails only when the thread has failed, which every session then reports.
           after(async () => {
             await this.#put(DROP, session);
           }).catch(() => undefined);
@@ -208,7 +207,7 @@ export class HashThread {
     };
   }
 
-  /** Stops the thread. Open sessions fail; the thread cannot be used after. */
+  /** Stops the thread. Open sessions fail, and the thread cannot be used after. */
   async stop(): Promise<void> {
     this.#fail('the hash thread was stopped');
     await this.#worker.terminate();
@@ -240,7 +239,7 @@ export class HashThread {
       }
       const waiting = Atomics.waitAsync(this.#counters, TAIL, tail);
       if (waiting.async) {
-        // A pending wait does not keep Node's event loop alive; the referenced worker does.
+        // A pending wait does not keep Node's event loop alive, but the referenced worker does.
         this.#waiting += 1;
         this.#worker.ref();
         try {
@@ -281,7 +280,7 @@ export class HashThread {
       this.#checkFailure();
       const left = deadline - performance.now();
       if (left <= 0) {
-        this.#fail(`the hash thread did not answer within ${DIGEST_TIMEOUT / 1000} s`);
+        this.#fail(`timed out after ${DIGEST_TIMEOUT / 1000} s waiting for the hash thread`);
         this.#checkFailure();
       }
       Atomics.wait(this.#counters, TAIL, tail, Math.min(left, 100));

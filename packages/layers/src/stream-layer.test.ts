@@ -252,46 +252,49 @@ describe('streaming a layer', () => {
     await expect.poll(() => openFilesBelow(item), { timeout: 2000 }).toEqual([]);
   });
 
-  it.each<Hashing>(['thread', 'inline'])(
-    'gives the SHA-256 of the tar as its diff ID, hashed %s',
-    async (hashing) => {
-      await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
-      for (let index = 0; index < 50; index += 1) {
-        await writeFileAt(join(item, 'small', String(index)), `small file ${index}\n`);
-      }
-      const entries = collectEntries(
-        checkSource({ storeDir: '/nix/store', storePaths: [ITEM], root }),
-      );
-      let result: StreamResult | undefined;
+  it.each<Hashing>(['thread', 'inline'])('computes the diff ID hashed %s', async (hashing) => {
+    await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
+    for (let index = 0; index < 50; index += 1) {
+      await writeFileAt(join(item, 'small', String(index)), `small file ${index}\n`);
+    }
+    const entries = collectEntries(
+      checkSource({ storeDir: '/nix/store', storePaths: [ITEM], root }),
+    );
+    let result: StreamResult | undefined;
 
-      const tar = await readAll(
-        streamLayer(entries, 1, measureLayer(entries, 1), (value) => (result = value), hashing),
-      );
+    const tar = await readAll(
+      streamLayer(entries, 1, measureLayer(entries, 1), (value) => (result = value), hashing),
+    );
 
-      expect(result?.bytes).toBe(tar.length);
-      expect(result?.diffId()).toBe(`sha256:${createHash('sha256').update(tar).digest('hex')}`);
-    },
-  );
+    expect(result?.bytes).toBe(tar.length);
+    expect(result?.diffId()).toBe(`sha256:${createHash('sha256').update(tar).digest('hex')}`);
+  });
 
-  /** A memory that hands out new buffers of `size` bytes and records what it gets back. */
-  function recordingMemory(size: number) {
-    const taken = new Set<ArrayBufferLike>();
+  /**
+   * Creates a memory that lends new buffers of `size` bytes, at most `limit` of them (later
+   * requests wait forever), and records the buffers it gets back.
+   */
+  function recordingMemory(size: number, limit = Number.POSITIVE_INFINITY) {
+    const lent = new Set<ArrayBufferLike>();
     const givenBack: Buffer[] = [];
     const memory: ChunkMemory = {
-      take: async () => {
+      take: () => {
+        if (lent.size >= limit) {
+          return new Promise<Buffer>(() => undefined);
+        }
         const buffer = Buffer.alloc(size);
-        taken.add(buffer.buffer);
-        return buffer;
+        lent.add(buffer.buffer);
+        return Promise.resolve(buffer);
       },
       giveBack: (buffer) => givenBack.push(buffer),
     };
-    return { memory, taken, givenBack };
+    return { memory, lent, givenBack };
   }
 
-  it('writes its chunks into buffers from a given memory', async () => {
+  it('writes chunks into given memory', async () => {
     await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
     const tar = await readAll((await prepare()).createStream());
-    const { memory, taken, givenBack } = recordingMemory(1024 * 1024);
+    const { memory, lent, givenBack } = recordingMemory(1024 * 1024);
     const layer = await prepare();
 
     const chunks: Buffer[] = [];
@@ -300,7 +303,7 @@ describe('streaming a layer', () => {
     }
 
     expect(Buffer.concat(chunks).equals(tar)).toBe(true);
-    expect(chunks.every((chunk) => taken.has(chunk.buffer))).toBe(true);
+    expect(chunks.every((chunk) => lent.has(chunk.buffer))).toBe(true);
     // A 16 MiB file goes out in chunks of the buffers' size.
     expect(chunks.filter((chunk) => chunk.length === 1024 * 1024).length).toBeGreaterThan(10);
     // Only the buffer taken for bytes that never came is handed back by the stream.
@@ -309,7 +312,7 @@ describe('streaming a layer', () => {
     expect(layer.diffId()).toBe(`sha256:${createHash('sha256').update(tar).digest('hex')}`);
   });
 
-  it('hands its unused buffer back when a file changed while it streamed', async () => {
+  it('returns its buffer on a changed file', async () => {
     const { memory, givenBack } = recordingMemory(512 * 1024);
     const layer = await prepare();
     await truncate(join(item, 'data'), 3);
@@ -320,7 +323,19 @@ describe('streaming a layer', () => {
     expect(givenBack).toHaveLength(1);
   });
 
-  it('refuses buffers too small for a chunk', async () => {
+  it('stops waiting for memory when destroyed', async () => {
+    await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
+    const { memory, givenBack } = recordingMemory(1024 * 1024, 2);
+    const stream = (await prepare()).createStream(memory);
+
+    // The consumer keeps the first chunk's buffer, so the writer waits for a third one.
+    await new Promise((resolve) => stream.once('data', resolve));
+    stream.destroy();
+
+    await expect.poll(() => givenBack.length, { timeout: 2000 }).toBe(1);
+  });
+
+  it('rejects buffers too small for a chunk', async () => {
     const { memory, givenBack } = recordingMemory(64 * 1024);
 
     const error = await streamError((await prepare()).createStream(memory));

@@ -29,12 +29,14 @@ interface ChunkSink {
   readonly reuse: boolean;
   /** The source of batches instead, for a consumer that hands them back itself. */
   readonly memory?: ChunkMemory | undefined;
+  /** Rejects with CONSUMER_STOPPED once the consumer has stopped, ending a wait for `memory`. */
+  readonly stopped?: Promise<never>;
   put(chunk: Buffer): Promise<void>;
 }
 
 /**
- * Memory for the chunks of a layer stream, from a consumer that is told when each chunk has been
- * written. The consumer then hands the chunk's buffer (`chunk.buffer`) back to where `take` found
+ * Memory for the chunks of a layer stream, from a consumer that is notified when each chunk has
+ * been written. The consumer then hands the chunk's buffer (`chunk.buffer`) back to where `take` found
  * it, so that later chunks are written into the same memory.
  */
 export interface ChunkMemory {
@@ -69,6 +71,10 @@ export function streamLayer(
     wake = undefined;
     waiting?.();
   };
+  // A consumer that stops may keep the buffers of `memory`, so the writer must not wait for them.
+  let stop: (reason: unknown) => void = () => undefined;
+  const stopped = new Promise<never>((_resolve, reject) => (stop = reject));
+  stopped.catch(() => undefined);
 
   const stream = new Readable({
     // Room for a second chunk, so that the next one is gathered while a consumer takes the first.
@@ -82,6 +88,7 @@ export function streamLayer(
       const sink: ChunkSink = {
         reuse: false,
         memory,
+        stopped,
         put: async (chunk) => {
           if (stream.destroyed) {
             throw CONSUMER_STOPPED;
@@ -109,6 +116,7 @@ export function streamLayer(
     },
     destroy(error, callback) {
       resume();
+      stop(CONSUMER_STOPPED);
       callback(error);
     },
   });
@@ -165,8 +173,8 @@ const spareBatches: Buffer[] = [];
 const MAX_SPARE_BATCHES = 8;
 
 /**
- * Where a stream's bytes are hashed: on the process's hash thread (the calling thread on a machine
- * with one core), on the calling thread, or not at all.
+ * The place a stream's bytes are hashed: the process's hash thread (the calling thread on a
+ * machine with one core), the calling thread, or none.
  */
 export type Hashing = 'thread' | 'inline' | 'none';
 
@@ -300,7 +308,16 @@ class TarWriter {
     if (this.sink.memory === undefined) {
       return (this.sink.reuse ? spareBatches.pop() : undefined) ?? Buffer.allocUnsafe(BATCH_SIZE);
     }
-    const buffer = await this.sink.memory.take();
+    const memory = this.sink.memory;
+    const taking = memory.take();
+    let buffer: Buffer;
+    try {
+      buffer = await (this.sink.stopped ? Promise.race([taking, this.sink.stopped]) : taking);
+    } catch (error) {
+      // The buffer, should it still come, goes back to the memory it came from.
+      taking.then((late) => memory.giveBack(late)).catch(() => undefined);
+      throw error;
+    }
     if (buffer.length < BATCH_SIZE) {
       this.sink.memory.giveBack(buffer);
       throw new LayerError(
