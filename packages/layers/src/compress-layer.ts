@@ -6,6 +6,7 @@ import { createDigester, type Digest, type LayerCompression } from '@storepack/i
 import { ChunkPool } from './chunk-pool.js';
 import { LayerError } from './errors.js';
 import { type PreparedLayer, unhashedChunks } from './prepare-layer.js';
+import { writeInPieces } from './write-in-pieces.js';
 import {
   sharedZstdPool,
   ZSTD_LEVEL,
@@ -154,11 +155,7 @@ async function writeChunks(
   try {
     for await (const chunk of chunks) {
       signal?.throwIfAborted();
-      // A write may take fewer bytes than given, as write(2) may.
-      let offset = 0;
-      while (offset < chunk.byteLength) {
-        offset += (await handle.write(chunk, offset)).bytesWritten;
-      }
+      writeInPieces(handle.fd, chunk);
     }
   } finally {
     await handle.close();

@@ -33,6 +33,7 @@ export {
 } from './plan-layers.js';
 export { type PreparedLayer, type PrepareLayerOptions, prepareLayer } from './prepare-layer.js';
 export type { ChunkMemory } from './stream-layer.js';
+export { WRITE_PIECE_SIZE, writeInPieces } from './write-in-pieces.js';
 export {
   defaultZstdLibrary,
   ZSTD_LEVEL,

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Digest } from '@storepack/image-spec';
 import { LayerError } from './errors.js';
+import { WRITE_PIECE_SIZE } from './write-in-pieces.js';
 
 /** The zstd level of layer blobs, the zstd command's default. */
 export const ZSTD_LEVEL = 3;
@@ -128,7 +129,7 @@ const WORKER_SOURCE = `
           state.blob.update(bytes);
           let written = 0;
           while (written < bytes.byteLength) {
-            written += writeSync(state.fd, bytes, written);
+            written += writeSync(state.fd, bytes, written, Math.min(${WRITE_PIECE_SIZE}, bytes.byteLength - written));
           }
           state.size += result.size;
         } catch (error) {
