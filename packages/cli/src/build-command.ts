@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
@@ -5,6 +6,7 @@ import {
   buildAndPushImage,
   buildMultiPlatformImage,
   defaultOutputName,
+  FileOutput,
   followToStorePath,
   type ImageTarget,
 } from '@storepack/image';
@@ -106,6 +108,10 @@ function outputTarget(output: string): ImageTarget {
     throw new UsageError(
       'build: not writing an image archive to a terminal: redirect standard output or use -o FILE',
     );
+  }
+  // A file gets the writes that suit a file; Node writes each chunk to it in one call.
+  if (fstatSync(1).isFile()) {
+    return { stream: new FileOutput(1), name: 'standard output' };
   }
   return { stream: process.stdout };
 }

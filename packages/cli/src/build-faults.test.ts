@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,28 @@ describe('storepack build output targets', () => {
     ]);
 
     expect(stdout).toBe('storepack: writing standard output: no space left on device\nstatus 1\n');
+  });
+
+  it.each([
+    ['a new file', '>', ''],
+    ['a file opened to append', '>>', 'earlier lines\n'],
+  ])('writes to standard output redirected to %s', async (_case, redirect, before) => {
+    const file = path.join(work, `to-stdout-${redirect.length}.tar`);
+    const reference = path.join(work, `to-stdout-reference-${redirect.length}.tar`);
+    await writeFile(file, before);
+    await runCommand('bash', [
+      '-c',
+      `node "$1" build "$2" -o - ${redirect} "$3"`,
+      'bash',
+      bin,
+      fixture.root,
+      file,
+    ]);
+    expect((await runStorepack(['build', fixture.root, '-o', reference])).status).toBe(0);
+
+    const written = await readFile(file);
+    expect(written.subarray(0, before.length).toString()).toBe(before);
+    expect(written.subarray(before.length).equals(await readFile(reference))).toBe(true);
   });
 
   it('writes to /dev/null in place', async () => {

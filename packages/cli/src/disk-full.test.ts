@@ -5,9 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runCommand } from '@storepack/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStorepack } from '../test/run-storepack.js';
+
+const bin = fileURLToPath(new URL('../bin/storepack.js', import.meta.url));
 
 const item = '/nix/store/5k9dw0b2yhq7m3xv1c8rj6s4nzp2lfa0-filler-1.0';
 
@@ -85,6 +88,26 @@ describe('storepack build on a full disk', () => {
       // oci-archive writes its layout in a storepack-oci-archive-* folder there before the tar.
       const leftInTemporary = (await readdir(temporary)).filter((name) => name !== 'cache');
       expect(leftInTemporary, `left in TMPDIR after ${format}`).toEqual([]);
+    } finally {
+      await runCommand('find', [disk, '-mindepth', '1', '-delete']);
+    }
+  });
+
+  it('names standard output when the file it is redirected to fills the disk', async () => {
+    const output = path.join(disk, 'image.tar');
+    try {
+      const { stdout } = await runCommand('bash', [
+        '-c',
+        `node "$1" build --root "$2" --closure-from scan "$3" -o - 2>&1 >"$4"; echo "status $?"`,
+        'bash',
+        bin,
+        root,
+        item,
+        output,
+      ]);
+      expect(stdout).toBe(
+        'storepack: writing standard output: no space left on device\nstatus 1\n',
+      );
     } finally {
       await runCommand('find', [disk, '-mindepth', '1', '-delete']);
     }

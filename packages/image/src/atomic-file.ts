@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { WriteStream } from 'node:fs';
 import { lstat, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ImageError } from './errors.js';
+import { FileOutput } from './file-output.js';
 import { asWriteError } from './write-error.js';
 
 /**
@@ -17,7 +18,7 @@ import { asWriteError } from './write-error.js';
  */
 export async function writeFileAtomically<T>(
   path: string,
-  write: (output: WriteStream) => Promise<T>,
+  write: (output: Writable) => Promise<T>,
 ): Promise<T> {
   const destination = await resolveDestination(path);
   if (destination.special) {
@@ -29,7 +30,7 @@ export async function writeFileAtomically<T>(
     dirname(destination.path),
     `.storepack-${randomBytes(6).toString('hex')}.partial`,
   );
-  const output = await openForWriting(path, temporaryPath, 'wx');
+  const output = await openForWriting(path, temporaryPath, 'wx', true);
 
   try {
     const result = await write(output);
@@ -79,11 +80,8 @@ async function danglingLinkTarget(path: string): Promise<string> {
   throw new ImageError('WRITE', `writing ${path}: too many levels of symbolic links`, { path });
 }
 
-async function writeInPlace<T>(
-  path: string,
-  write: (output: WriteStream) => Promise<T>,
-): Promise<T> {
-  const output = await openForWriting(path, path, 'w');
+async function writeInPlace<T>(path: string, write: (output: Writable) => Promise<T>): Promise<T> {
+  const output = await openForWriting(path, path, 'w', false);
   try {
     const result = await write(output);
     output.end();
@@ -95,9 +93,21 @@ async function writeInPlace<T>(
   }
 }
 
-async function openForWriting(target: string, file: string, flags: string): Promise<WriteStream> {
+/**
+ * Opens `file` for `write`. A regular file gets a `FileOutput`; a device or FIFO gets a stream
+ * that writes on the thread pool, since a synchronous write to a FIFO waits for its reader.
+ */
+async function openForWriting(
+  target: string,
+  file: string,
+  flags: string,
+  regular: boolean,
+): Promise<Writable> {
   try {
-    return (await open(file, flags, 0o644)).createWriteStream();
+    const handle = await open(file, flags, 0o644);
+    return regular
+      ? new FileOutput(handle.fd, { close: () => handle.close() })
+      : handle.createWriteStream();
   } catch (error) {
     throw asWriteError(target, error);
   }

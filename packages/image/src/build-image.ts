@@ -13,7 +13,10 @@ import type { OciImageResult } from './oci-layout-writer.js';
 import { asWriteError } from './write-error.js';
 
 /** Destination of an image: a file or folder, written under a temporary name and renamed, or an open stream. */
-export type ImageTarget = { path: string } | { stream: Writable };
+export type ImageTarget =
+  | { path: string }
+  /** `name` stands for the stream in error messages, as a path would. */
+  | { stream: Writable; name?: string };
 
 /** Output format of an image: `docker save`'s archive, an OCI layout folder, or a tar of one. */
 export type OutputFormat = 'docker-archive' | 'oci' | 'oci-archive';
@@ -128,7 +131,8 @@ function writeTo<T>(
   write: (output: Writable, options: WriteOptions) => Promise<T>,
 ): Promise<T> {
   if ('stream' in target) {
-    const name = target.stream === process.stdout ? 'standard output' : 'the output stream';
+    const name =
+      target.name ?? (target.stream === process.stdout ? 'standard output' : 'the output stream');
     // Only a failed write is the stream's, such as a full disk. A failed read names its own file.
     return write(target.stream, writeOptions).catch((error: unknown) => {
       throw error instanceof Error && 'syscall' in error && error.syscall === 'write'

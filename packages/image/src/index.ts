@@ -21,6 +21,7 @@ export {
   writeDockerArchive,
 } from './docker-archive-writer.js';
 export { ImageError, type ImageErrorCode } from './errors.js';
+export { FileOutput, type FileOutputOptions } from './file-output.js';
 export { followToStorePath } from './follow-to-store-path.js';
 export type {
   ImageFormat,

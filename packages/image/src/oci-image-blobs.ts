@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +17,7 @@ import {
   type Platform,
 } from '@storepack/image-spec';
 import type { WriteOptions } from './docker-archive-writer.js';
+import { FileOutput } from './file-output.js';
 import { imageConfigBytes } from './image-config-bytes.js';
 import type { ImagePlan } from './image-plan.js';
 import { reportProgress } from './write-progress.js';
@@ -178,5 +179,7 @@ async function writeStreamFile(
   source: Readable,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  await pipeline(source, createWriteStream(path), signal === undefined ? {} : { signal });
+  const handle = await open(path, 'w');
+  const output = new FileOutput(handle.fd, { close: () => handle.close() });
+  await pipeline(source, output, signal === undefined ? {} : { signal });
 }
