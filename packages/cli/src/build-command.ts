@@ -1,4 +1,3 @@
-import { fstatSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
@@ -6,14 +5,13 @@ import {
   buildAndPushImage,
   buildMultiPlatformImage,
   defaultOutputName,
-  FileOutput,
   followToStorePath,
-  type ImageTarget,
 } from '@storepack/image';
 import { buildFlags, imageOptionsFromFlags } from './build-flags.js';
 import { buildHelp } from './build-help.js';
 import { formatBuildJson } from './build-output.js';
 import { withInterruption } from './interruption.js';
+import { isStandardOutput, outputTarget } from './output-target.js';
 import { platformGroups } from './platform-groups.js';
 import { progressDisplay } from './progress-display.js';
 import { formatPushResult } from './push-output.js';
@@ -72,7 +70,7 @@ export async function runBuild(args: string[]): Promise<number> {
 
   const output =
     values.output ?? defaultOutputName(await followToStorePath(firstPath), options.format);
-  if (values.json && output === '-') {
+  if (values.json && isStandardOutput(output)) {
     throw new UsageError(
       'build: --json prints to standard output, which -o - takes for the image: write the image to a file',
     );
@@ -98,20 +96,4 @@ export async function runBuild(args: string[]): Promise<number> {
     process.stdout.write(formatBuildJson(result, output, seconds));
   }
   return 0;
-}
-
-function outputTarget(output: string): ImageTarget {
-  if (output !== '-') {
-    return { path: output };
-  }
-  if (process.stdout.isTTY) {
-    throw new UsageError(
-      'build: not writing an image archive to a terminal: redirect standard output or use -o FILE',
-    );
-  }
-  // A file gets the writes that suit a file; Node writes each chunk to it in one call.
-  if (fstatSync(1).isFile()) {
-    return { stream: new FileOutput(1), name: 'standard output' };
-  }
-  return { stream: process.stdout };
 }

@@ -69,18 +69,21 @@ describe('storepack build output targets', () => {
   });
 
   it.each([
-    ['a new file', '>', ''],
-    ['a file opened to append', '>>', 'earlier lines\n'],
-  ])('writes to standard output redirected to %s', async (_case, redirect, before) => {
-    const file = path.join(work, `to-stdout-${redirect.length}.tar`);
-    const reference = path.join(work, `to-stdout-reference-${redirect.length}.tar`);
+    ['-', 'a new file', '>', ''],
+    ['-', 'a file opened to append', '>>', 'earlier lines\n'],
+    ['/dev/stdout', 'a file opened to append', '>>', 'earlier lines\n'],
+  ])('writes -o %s to %s', async (output, _case, redirect, before) => {
+    const name = `to-stdout-${output.length}-${redirect.length}`;
+    const file = path.join(work, `${name}.tar`);
+    const reference = path.join(work, `${name}-reference.tar`);
     await writeFile(file, before);
     await runCommand('bash', [
       '-c',
-      `node "$1" build "$2" -o - ${redirect} "$3"`,
+      `node "$1" build "$2" -o "$3" ${redirect} "$4"`,
       'bash',
       bin,
       fixture.root,
+      output,
       file,
     ]);
     expect((await runStorepack(['build', fixture.root, '-o', reference])).status).toBe(0);
@@ -88,6 +91,49 @@ describe('storepack build output targets', () => {
     const written = await readFile(file);
     expect(written.subarray(0, before.length).toString()).toBe(before);
     expect(written.subarray(before.length).equals(await readFile(reference))).toBe(true);
+  });
+
+  it('refuses a folder as standard output', async () => {
+    const { stdout } = await runCommand('bash', [
+      '-c',
+      `node "$1" build "$2" -o - 2>&1 1<"$3"; echo "status $?"`,
+      'bash',
+      bin,
+      fixture.root,
+      work,
+    ]);
+
+    expect(stdout).toBe(
+      'storepack: build: cannot write an image to standard output, which is a folder: redirect it to a file or pipe, or use -o FILE\nstatus 2\n',
+    );
+  });
+
+  it.each([
+    ['a FIFO that no one opens', (fifo: string) => ['-o', fifo], 'ignore'],
+    ['a pipe that no one reads', () => ['-o', '-'], 'pipe'],
+  ] as const)('exits on SIGINT while writing to %s', async (_case, outputArgs, stdout) => {
+    const fifo = path.join(work, `unread-${stdout}`);
+    await runCommand('mkfifo', [fifo]);
+    const child = spawn(process.execPath, [bin, 'build', fixture.root, ...outputArgs(fifo)], {
+      stdio: ['ignore', stdout, 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
+
+    // Long enough to fill the pipe's buffer or to block in opening the FIFO.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const signalled = performance.now();
+    child.kill('SIGINT');
+
+    // Ended by the signal, which a shell reports as status 130.
+    expect(await exited).toEqual({ code: null, signal: 'SIGINT' });
+    expect(performance.now() - signalled).toBeLessThan(5000);
+    expect(stderr).toBe('storepack: interrupted by SIGINT\n');
   });
 
   it('writes to /dev/null in place', async () => {

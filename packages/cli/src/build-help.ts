@@ -6,6 +6,7 @@ at its store path, split into layers by --layers.
 
 Output:
   -o, --output PATH       write the image to PATH, or to standard output when PATH is '-'
+                          or /dev/stdout, after what a '>>' file already holds
                           (default: docker-image-<basename of the first PATH>.tar;
                           oci-image-<basename> for oci, oci-image-<basename>.tar for
                           oci-archive); an existing OCI layout gets the new image beside

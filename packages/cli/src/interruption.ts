@@ -13,15 +13,36 @@ export class Interrupted extends Error {
   }
 }
 
+/** Time the work has after a signal to stop and clean up before the process ends anyway. */
+const EXIT_DELAY_MS = 2000;
+
 /**
  * Runs `work` with an AbortSignal that SIGINT and SIGTERM abort with an `Interrupted` reason, so
- * that the work can remove what it started writing before the process exits.
+ * that the work can remove what it started writing before the process exits. Some waits end only
+ * when another process acts, such as opening a FIFO that no one reads or writing to a pipe that
+ * no one reads any more. A process still running `EXIT_DELAY_MS` after the signal reports the
+ * interruption (unless the work has already failed with it) and ends by the signal.
  */
 export async function withInterruption<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  let settled = false;
   const handlers = Object.keys(signalStatus).map((name) => {
     const signal = name as keyof typeof signalStatus;
-    const handler = () => controller.abort(new Interrupted(signal));
+    const handler = () => {
+      const reason = new Interrupted(signal);
+      controller.abort(reason);
+      const exit = () => {
+        if (!settled) {
+          process.stderr.write(`storepack: ${reason.message}\n`);
+        }
+        // The process ends by the signal itself, which shells report as the same status. Exiting
+        // normally would wait for the thread pool, where a FIFO's open(2) may still be blocked.
+        process.removeAllListeners(signal);
+        process.kill(process.pid, signal);
+      };
+      // Unreferenced, so that a process with nothing left to wait for exits at once.
+      setTimeout(exit, EXIT_DELAY_MS).unref();
+    };
     process.once(signal, handler);
     return () => process.off(signal, handler);
   });
@@ -29,6 +50,7 @@ export async function withInterruption<T>(work: (signal: AbortSignal) => Promise
   try {
     return await work(controller.signal);
   } finally {
+    settled = true;
     for (const remove of handlers) {
       remove();
     }
