@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -12,6 +12,7 @@ import {
   type LayerCompression,
 } from '@storepack/image-spec';
 import type { CompressedLayer } from './compress-layer.js';
+import { createFolder } from './create-folder.js';
 import { describeCause, LayerError } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -105,10 +106,10 @@ export class LayerCache {
    */
   async put(key: string, compressed: CompressedLayer): Promise<CachedLayer> {
     const blobs = join(this.dir, 'blobs', 'sha256');
-    await mkdir(blobs, { recursive: true }).catch((error: unknown) => {
+    await createFolder(blobs).catch((error: unknown) => {
       throw cacheError(`creating ${blobs}`, error);
     });
-    await mkdir(join(this.dir, 'entries'), { recursive: true }).catch((error: unknown) => {
+    await createFolder(join(this.dir, 'entries')).catch((error: unknown) => {
       throw cacheError(`creating ${join(this.dir, 'entries')}`, error);
     });
 
