@@ -2,7 +2,6 @@ import {
   lstat,
   mkdir,
   mkdtemp,
-  open,
   readdir,
   readFile,
   readlink,
@@ -92,24 +91,6 @@ describe('writeFileAtomically', () => {
     });
 
     expect((await stat('/dev/null')).isCharacterDevice()).toBe(true);
-  });
-
-  it('writes a descriptor path in place', async () => {
-    const target = path.join(folder, 'log');
-    await writeFile(target, 'earlier lines\n');
-    const before = await stat(target);
-    const handle = await open(target, 'a');
-    try {
-      await writeFileAtomically(`/dev/fd/${handle.fd}`, async (output) => {
-        output.write('image');
-      });
-    } finally {
-      await handle.close();
-    }
-
-    expect((await stat(target)).ino).toBe(before.ino);
-    expect(await readFile(target, 'utf8')).toBe('image');
-    expect(await readdir(folder)).toEqual(['log']);
   });
 
   it('rejects a folder before writing', async () => {

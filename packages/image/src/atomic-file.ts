@@ -13,8 +13,7 @@ import { asWriteError } from './write-error.js';
  * is removed and the target is left as it was.
  *
  * A symlink at `path` is followed, so the file it points to is replaced. A device or FIFO at
- * `path`, such as `/dev/null`, is written in place, since renaming over it would replace it, and
- * so is a path that names an open descriptor, such as `/dev/stdout` or `/dev/fd/3`.
+ * `path`, such as `/dev/null`, is written in place, since renaming over it would replace it.
  * A folder at `path` is an error before anything is written.
  */
 export async function writeFileAtomically<T>(
@@ -46,17 +45,8 @@ export async function writeFileAtomically<T>(
   }
 }
 
-/**
- * Paths that name an open file descriptor: the file behind one belongs to whoever opened it, as a
- * shell does for `>>`, so it is written in place, not replaced by a rename.
- */
-const DESCRIPTOR_PATH = /^\/(dev\/(stdout|stderr|fd\/\d+)|proc\/(self|\d+)\/fd\/\d+)$/;
-
 /** Finds the file that writing `path` replaces, following symlinks, and whether it is special. */
 async function resolveDestination(path: string): Promise<{ path: string; special: boolean }> {
-  if (DESCRIPTOR_PATH.test(path)) {
-    return { path, special: true };
-  }
   const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') {
       return undefined;
