@@ -118,8 +118,10 @@ export class LayerCache {
       await compressed.writeTo(temporary);
     } catch (error) {
       await rm(temporary, { force: true });
-      // System errors get the file's name. Others, such as the reason of an abort, stay as they are.
-      throw isSystemError(error) ? cacheError(`writing ${temporary}`, error) : error;
+      // System errors name the cache. Others, such as the reason of an abort, stay as they are.
+      throw isSystemError(error)
+        ? cacheError(`writing a layer blob into the layer cache ${this.dir}`, error)
+        : error;
     }
 
     const facts: EntryFacts = {
@@ -137,7 +139,7 @@ export class LayerCache {
     const entryText = `${JSON.stringify({ version: CACHE_ENTRY_VERSION, ...facts }, null, 2)}\n`;
     await writeFile(entryTemporary, entryText, { flag: 'wx' }).catch(async (error: unknown) => {
       await rm(entryTemporary, { force: true });
-      throw cacheError(`writing ${entryTemporary}`, error);
+      throw cacheError(`writing an entry into the layer cache ${this.dir}`, error);
     });
     await this.#moveIntoPlace(entryTemporary, this.#entryPath(key));
     this.#logger?.debug('layer cached', { key, digest: facts.digest, bytes: facts.size });
