@@ -93,7 +93,7 @@ describe('storepack build output targets', () => {
     expect(written.subarray(before.length).equals(await readFile(reference))).toBe(true);
   });
 
-  it('refuses a folder as standard output', async () => {
+  it('rejects a folder as standard output', async () => {
     const { stdout } = await runCommand('bash', [
       '-c',
       `node "$1" build "$2" -o - 2>&1 1<"$3"; echo "status $?"`,
@@ -365,7 +365,7 @@ describe('storepack build faults', () => {
   });
 });
 
-/** The kernel functions that the threads of process `pid` wait in. */
+/** Returns the kernel function that each thread of process `pid` waits in. */
 async function threadStates(pid: number): Promise<string[]> {
   const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
   const states = await Promise.all(

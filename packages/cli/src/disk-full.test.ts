@@ -93,7 +93,7 @@ describe('storepack build on a full disk', () => {
     }
   });
 
-  it('names standard output when the file it is redirected to fills the disk', async () => {
+  it('names standard output on a full disk', async () => {
     const output = path.join(disk, 'image.tar');
     try {
       const { stdout } = await runCommand('bash', [

@@ -36,7 +36,7 @@ export async function withInterruption<T>(work: (signal: AbortSignal) => Promise
       controller.abort(reason);
       const exit = () => {
         if (!settled) {
-          // On a new line, should the progress line still stand on the terminal.
+          // Starts on a new line, because the progress line may still be on the terminal.
           const start = process.stderr.isTTY ? '\n' : '';
           process.stderr.write(`${start}storepack: ${reason.message}\n`);
         }

@@ -18,8 +18,8 @@ export function isStandardOutput(output: string): boolean {
  * Returns the target that `-o output` names: a path, or standard output. A file or block device on
  * standard output is written with the writes that suit it (Node would write each chunk in one
  * call), from its current offset, so that `>>` appends. A pipe, socket or character device gets
- * Node's stream. A terminal is refused, and so is what Node cannot write to, such as a folder or
- * a datagram socket, for which Node's stream would drop every byte.
+ * Node's stream. A terminal is rejected, and so is what Node cannot write to, such as a folder
+ * or a datagram socket, for which Node's stream would drop every byte.
  */
 export function outputTarget(output: string): ImageTarget {
   if (!isStandardOutput(output)) {

@@ -94,8 +94,8 @@ async function writeInPlace<T>(path: string, write: (output: Writable) => Promis
 }
 
 /**
- * Opens `file` for `write`. A regular file gets a `FileOutput`; a device or FIFO gets a stream
- * that writes on the thread pool, since a synchronous write to a FIFO waits for its reader.
+ * Opens `file` for `write`. A regular file gets a `FileOutput`. A device or FIFO gets a stream
+ * that writes on the thread pool, because a synchronous write to a FIFO waits for its reader.
  */
 async function openForWriting(
   target: string,

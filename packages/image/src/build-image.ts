@@ -15,7 +15,7 @@ import { asWriteError } from './write-error.js';
 /** Destination of an image: a file or folder, written under a temporary name and renamed, or an open stream. */
 export type ImageTarget =
   | { path: string }
-  /** `name` stands for the stream in error messages, as a path would. */
+  /** `name` is the stream's name in error messages, in place of a path. */
   | { stream: Writable; name?: string };
 
 /** Output format of an image: `docker save`'s archive, an OCI layout folder, or a tar of one. */

@@ -8,10 +8,10 @@ export interface FileOutputOptions {
 }
 
 /**
- * A writable stream over a regular file, open as the descriptor `fd`, that writes each chunk at
- * once, synchronously, with `writeInPieces`. A chunk's callback runs once its bytes are in the
- * file, so the writer may refill the chunk then. Not for pipes or terminals, where a synchronous
- * write waits for the reader.
+ * A writable stream over a regular file, open as the descriptor `fd`, that writes each chunk
+ * synchronously with `writeInPieces`. A chunk's callback runs once its bytes are in the file, so
+ * the writer may refill the chunk then. Not for pipes or terminals, because a synchronous write
+ * there waits for the reader.
  */
 export class FileOutput extends Writable {
   readonly #fd: number;

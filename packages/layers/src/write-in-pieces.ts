@@ -12,8 +12,8 @@ export const WRITE_PIECE_SIZE = 16 * 1024;
 
 /**
  * Writes all of `bytes` to the file descriptor `fd` at its current offset, synchronously, in
- * pieces of `WRITE_PIECE_SIZE` bytes, going on after a short write as write(2) allows. For
- * regular files only: a write to a pipe or terminal would block the thread until it is read.
+ * pieces of `WRITE_PIECE_SIZE` bytes, continuing after a short write as write(2) allows. For
+ * regular files only, because a write to a pipe or terminal blocks the thread until it is read.
  */
 export function writeInPieces(fd: number, bytes: Uint8Array): void {
   let offset = 0;

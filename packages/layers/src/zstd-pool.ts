@@ -129,7 +129,9 @@ const WORKER_SOURCE = `
           state.blob.update(bytes);
           let written = 0;
           while (written < bytes.byteLength) {
-            written += writeSync(state.fd, bytes, written, Math.min(${WRITE_PIECE_SIZE}, bytes.byteLength - written));
+            // In pieces, as writeInPieces writes, which the worker cannot import.
+            const length = Math.min(${WRITE_PIECE_SIZE}, bytes.byteLength - written);
+            written += writeSync(state.fd, bytes, written, length);
           }
           state.size += result.size;
         } catch (error) {
