@@ -61,9 +61,7 @@ export function planChurnLayers(graph: IndexedGraph, maxLayers: number): number[
 
   let remaining = count;
   if (remaining > maxLayers) {
-    for (let id = 0; id < count; id++) {
-      findCandidates(groups, id);
-    }
+    findAllCandidates(groups);
   }
   while (remaining > maxLayers) {
     const [keep, drop] = cheapestPair(groups);
@@ -102,7 +100,9 @@ function triggerSets(graph: IndexedGraph): ItemSet[] {
 
 /** Computes the cost that merging two groups adds: the bytes of each that only the other's triggers rebuild. */
 function mergeCost(a: Group, b: Group): number {
-  const [small, large] = a.triggerList.length <= b.triggerList.length ? [a, b] : [b, a];
+  const aIsSmaller = a.triggerList.length <= b.triggerList.length;
+  const small = aIsSmaller ? a : b;
+  const large = aIsSmaller ? b : a;
   // A sparse set intersects faster through its list, a dense one through its words.
   const shared =
     small.triggerList.length < small.triggers.length * 4
@@ -114,9 +114,12 @@ function mergeCost(a: Group, b: Group): number {
   return a.bytes * (b.triggerList.length - shared) + b.bytes * (a.triggerList.length - shared);
 }
 
-/** Orders candidates by cost, then by group number, so that ties resolve the same way every time. */
-function compareCandidates(a: Candidate, b: Candidate): number {
-  return a.cost - b.cost || a.id - b.id;
+/**
+ * Compares group `id`, at merge cost `cost`, with a listed candidate: by cost, then by group
+ * number, so that ties resolve the same way every time.
+ */
+function compareOffer(listed: Candidate, id: number, cost: number): number {
+  return cost - listed.cost || id - listed.id;
 }
 
 /** Lists the groups that cost least to merge with group `id`, scanning every other group. */
@@ -127,24 +130,40 @@ function findCandidates(groups: (Group | undefined)[], id: number): void {
   for (let other = 0; other < groups.length; other++) {
     const candidate = groups[other];
     if (candidate !== undefined && other !== id) {
-      offerCandidate(group, { id: other, cost: mergeCost(group, candidate) });
+      offerCandidate(group, other, mergeCost(group, candidate));
     }
   }
 }
 
-/** Inserts a candidate into a group's list when it is among the cheapest {@link CANDIDATES}. */
-function offerCandidate(group: Group, offer: Candidate): void {
+/** Lists every group's cheapest candidates, computing the cost of each pair once. */
+function findAllCandidates(groups: (Group | undefined)[]): void {
+  for (let id = 0; id < groups.length; id++) {
+    const group = groups[id] as Group;
+    for (let other = id + 1; other < groups.length; other++) {
+      const candidate = groups[other] as Group;
+      const cost = mergeCost(group, candidate);
+      offerCandidate(group, other, cost);
+      offerCandidate(candidate, id, cost);
+    }
+  }
+}
+
+/**
+ * Inserts group `id`, which costs `cost` to merge with, into a group's list when it is among the
+ * cheapest {@link CANDIDATES}.
+ */
+function offerCandidate(group: Group, id: number, cost: number): void {
   const list = group.candidates;
   const last = list[list.length - 1];
-  if (list.length === CANDIDATES && last !== undefined && compareCandidates(offer, last) >= 0) {
+  if (list.length === CANDIDATES && last !== undefined && compareOffer(last, id, cost) >= 0) {
     group.complete = false;
     return;
   }
   let at = list.length;
-  while (at > 0 && compareCandidates(offer, list[at - 1] as Candidate) < 0) {
+  while (at > 0 && compareOffer(list[at - 1] as Candidate, id, cost) < 0) {
     at -= 1;
   }
-  list.splice(at, 0, offer);
+  list.splice(at, 0, { id, cost });
   if (list.length > CANDIDATES) {
     list.pop();
     group.complete = false;
@@ -190,17 +209,27 @@ function mergeGroups(groups: (Group | undefined)[], keep: number, drop: number):
       continue;
     }
     const cost = mergeCost(group, target);
-    offerCandidate(target, { id, cost });
+    offerCandidate(target, id, cost);
 
     // Costs with `keep` and `drop` are out of date, but every other listed cost is still right.
-    group.candidates = group.candidates.filter(
-      (candidate) => candidate.id !== keep && candidate.id !== drop,
-    );
+    removeCandidates(group.candidates, keep, drop);
     if (group.candidates.length === 0 && !group.complete) {
       // A group left out of the list earlier may now be the cheapest, so the list is built again.
       findCandidates(groups, id);
     } else {
-      offerCandidate(group, { id: keep, cost });
+      offerCandidate(group, keep, cost);
     }
   }
+}
+
+/** Removes the candidates numbered `a` or `b` from a list, in place. */
+function removeCandidates(list: Candidate[], a: number, b: number): void {
+  let count = 0;
+  for (const candidate of list) {
+    if (candidate.id !== a && candidate.id !== b) {
+      list[count] = candidate;
+      count += 1;
+    }
+  }
+  list.length = count;
 }
