@@ -7,7 +7,7 @@ import { LayerError } from './errors.js';
 const SLOT_SIZE = 512 * 1024;
 
 /** Slots in the ring, a power of two, so that a slot's number is its count masked. */
-const SLOTS = 8;
+const SLOTS = 16;
 
 /** Indexes of the shared counters. HEAD and TAIL count slots and wrap as 32-bit integers. */
 const HEAD = 0;

@@ -123,26 +123,41 @@ function fitName(fields: BlockFields): boolean {
   return true;
 }
 
-/** Encodes one ustar header block with the fields given and its checksum. */
-function ustarBlock(fields: BlockFields, mtime: number): Buffer {
+/**
+ * Returns a ustar block with the fields that every entry of a layer shares: zero uid, gid and
+ * device numbers, the magic and version, and the layer's mtime. The checksum field stays zero.
+ */
+function templateBlock(mtime: number): Buffer {
   const block = Buffer.alloc(BLOCK_SIZE);
-  block.write(fields.name, 0, 'utf8');
-  block.write(octal(fields.mode & 0o7777, 6), 100, 'latin1');
   block.write(octal(0, 6), 108, 'latin1');
   block.write(octal(0, 6), 116, 'latin1');
-  writeNumber(block, 124, fields.size);
   writeNumber(block, 136, mtime);
-  block.write(fields.typeflag, 156, 'latin1');
-  block.write(fields.linkname, 157, 'utf8');
   block.write('ustar\x0000', 257, 'latin1');
   block.write(octal(0, 6), 329, 'latin1');
   block.write(octal(0, 6), 337, 'latin1');
+  return block;
+}
+
+/** The template of the last mtime encoded, which the entries of one layer share. */
+let template: { mtime: number; block: Buffer } = { mtime: Number.NaN, block: Buffer.alloc(0) };
+
+/** Encodes one ustar header block with the fields given and its checksum. */
+function ustarBlock(fields: BlockFields, mtime: number): Buffer {
+  if (template.mtime !== mtime) {
+    template = { mtime, block: templateBlock(mtime) };
+  }
+  const block = Buffer.allocUnsafe(BLOCK_SIZE);
+  template.block.copy(block);
+  block.write(fields.name, 0, 'utf8');
+  block.write(octal(fields.mode & 0o7777, 6), 100, 'latin1');
+  writeNumber(block, 124, fields.size);
+  block.write(fields.typeflag, 156, 'latin1');
+  block.write(fields.linkname, 157, 'utf8');
   block.write(fields.prefix, 345, 'latin1');
+  // The checksum counts its own field as eight spaces, and that field is still zero here.
   let sum = 8 * 0x20;
   for (let index = 0; index < BLOCK_SIZE; index++) {
-    if (index < 148 || index >= 156) {
-      sum += block[index] as number;
-    }
+    sum += block[index] as number;
   }
   block.write(octal(sum, 6), 148, 'latin1');
   return block;
