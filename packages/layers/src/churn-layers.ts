@@ -45,8 +45,9 @@ const CANDIDATES = 32;
  * layers whose merge adds the least cost until `maxLayers` remain. Large items thus keep layers of
  * their own, and small items share layers with items that change with them.
  */
-// NOTE: the time grows with the cube of the item count: about 0.5 s for 1000 items and 2 to 3 s
-// for 2000 on a 2-core x86-64 machine. A closure of many thousand items needs a coarser first pass.
+// NOTE: the time grows with the cube of the item count. On a 2-core x86-64 machine, synthetic
+// closures took about 0.5 s for 1000 items, 2 to 3 s for 2000 and 6 to 10 s for 3000. A closure
+// of many thousand items needs a coarser first pass.
 export function planChurnLayers(graph: IndexedGraph, maxLayers: number): number[][] {
   const count = graph.paths.length;
   const triggers = triggerSets(graph);
