@@ -46,7 +46,7 @@ const CANDIDATES = 32;
  * their own, and small items share layers with items that change with them.
  */
 // NOTE: the time grows with the cube of the item count. On a 2-core x86-64 machine, synthetic
-// closures took about 0.5 s for 1000 items, 2 to 3 s for 2000 and 6 to 10 s for 3000. A closure
+// closures took 0.6 to 0.8 s for 1000 items, 2 to 3 s for 2000 and 6 to 10 s for 3000. A closure
 // of many thousand items needs a coarser first pass.
 export function planChurnLayers(graph: IndexedGraph, maxLayers: number): number[][] {
   const count = graph.paths.length;
