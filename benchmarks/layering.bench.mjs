@@ -192,6 +192,7 @@ for (const [count, seed] of [
   [200, 1],
   [500, 2],
   [1000, 3],
+  [3000, 4],
 ]) {
   const closure = generatedClosure(count, seed);
   reportChange(`generated graph ${count} (seed ${seed})`, closure);

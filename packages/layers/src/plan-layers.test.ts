@@ -182,6 +182,69 @@ describe('planLayers', () => {
     expect(rebuilt('popularity')).toBeLessThan(rebuilt('single'));
   });
 
+  it('churn plans a closure past 1000 items, whatever its order', () => {
+    const closure = generatedClosure(1500, 13);
+    const shuffled: ClosureGraph = {
+      roots: closure.roots,
+      items: [...closure.items]
+        .reverse()
+        .map((item) => ({ ...item, references: [...item.references].reverse() })),
+    };
+
+    const plan = planLayers(closure, { planner: 'churn' });
+
+    const all = plan.flat();
+    expect(all).toHaveLength(1500);
+    expect(new Set(all).size).toBe(1500);
+    expect(plan).toHaveLength(100);
+    expect(planLayers(shuffled, { planner: 'churn' })).toEqual(plan);
+  });
+
+  it('churn plans a root that refers to 1500 items', () => {
+    const items = Array.from({ length: 1500 }, (_, index) => ({
+      path: store(`item${index}`),
+      references: [],
+      narSize: 1000 + ((index * 7919) % 100_000),
+    }));
+    const root = { path: store('root'), references: items.map((item) => item.path), narSize: 10 };
+
+    const plan = planLayers({ items: [...items, root], roots: [root.path] }, { planner: 'churn' });
+
+    expect(plan).toHaveLength(100);
+    expect(new Set(plan.flat()).size).toBe(1501);
+  });
+
+  it('churn plans 1100 items that no reference joins', () => {
+    const items = Array.from({ length: 1100 }, (_, index) => ({
+      path: store(`item${index}`),
+      references: [],
+      narSize: 1000 + index,
+    }));
+
+    const plan = planLayers({ items, roots: [] }, { planner: 'churn', maxLayers: 10 });
+
+    expect(plan).toHaveLength(10);
+    expect(new Set(plan.flat()).size).toBe(1100);
+  });
+
+  it('churn rebuilds fewer bytes than popularity past 1000 items', () => {
+    const closure = generatedClosure(1200, 5);
+    const sizes = new Map(closure.items.map((item) => [item.path, item.narSize as number]));
+
+    const rebuilt = (planner: PlannerName) => {
+      const before = planLayers(closure, { planner });
+      const changed = closure.items[600]?.path as string;
+      const after = planLayers(renameWithReferrers(closure, changed), { planner });
+      const known = new Set(before.map((layer) => layer.join('\n')));
+      return after
+        .filter((layer) => !known.has(layer.join('\n')))
+        .flat()
+        .reduce((sum, path) => sum + (sizes.get(path.replace('-new', '')) ?? 0), 0);
+    };
+
+    expect(rebuilt('churn')).toBeLessThan(rebuilt('popularity'));
+  });
+
   it.each([
     [
       'a duplicate item',
