@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ClosureGraph, ClosureGraphItem } from './closure-graph.js';
 import { LayerError } from './errors.js';
-import { DEFAULT_PLANNER, PLANNER_NAMES, type PlannerName, planLayers } from './plan-layers.js';
+import {
+  DEFAULT_PLANNER,
+  PLANNER_NAMES,
+  type PlanLayersOptions,
+  type PlannerName,
+  planLayers,
+} from './plan-layers.js';
 
 const store = (name: string) => `/nix/store/${name.padEnd(32, '0').slice(0, 32)}-${name}`;
 
@@ -71,12 +77,7 @@ describe('planLayers', () => {
 
   it.each(PLANNER_NAMES)('%s ignores the order of items and references', (planner) => {
     const closure = generatedClosure(200, 11);
-    const shuffled: ClosureGraph = {
-      roots: closure.roots,
-      items: [...closure.items]
-        .reverse()
-        .map((item) => ({ ...item, references: [...item.references].reverse() })),
-    };
+    const shuffled = reversed(closure);
 
     expect(planLayers(shuffled, { planner, maxLayers: 30 })).toEqual(
       planLayers(closure, { planner, maxLayers: 30 }),
@@ -165,18 +166,8 @@ describe('planLayers', () => {
 
   it('churn rebuilds fewer bytes than popularity after a change', () => {
     const closure = generatedClosure(400, 5);
-    const sizes = new Map(closure.items.map((item) => [item.path, item.narSize as number]));
-
-    const rebuilt = (planner: PlannerName) => {
-      const before = planLayers(closure, { planner, maxLayers: 50 });
-      const changed = closure.items[200]?.path as string;
-      const after = planLayers(renameWithReferrers(closure, changed), { planner, maxLayers: 50 });
-      const known = new Set(before.map((layer) => layer.join('\n')));
-      return after
-        .filter((layer) => !known.has(layer.join('\n')))
-        .flat()
-        .reduce((sum, path) => sum + (sizes.get(path.replace('-new', '')) ?? 0), 0);
-    };
+    const rebuilt = (planner: PlannerName) =>
+      rebuiltBytes(closure, 200, { planner, maxLayers: 50 });
 
     expect(rebuilt('churn')).toBeLessThan(rebuilt('popularity'));
     expect(rebuilt('popularity')).toBeLessThan(rebuilt('single'));
@@ -184,12 +175,7 @@ describe('planLayers', () => {
 
   it('churn plans a closure past 1000 items, whatever its order', () => {
     const closure = generatedClosure(1500, 13);
-    const shuffled: ClosureGraph = {
-      roots: closure.roots,
-      items: [...closure.items]
-        .reverse()
-        .map((item) => ({ ...item, references: [...item.references].reverse() })),
-    };
+    const shuffled = reversed(closure);
 
     const plan = planLayers(closure, { planner: 'churn' });
 
@@ -229,18 +215,7 @@ describe('planLayers', () => {
 
   it('churn rebuilds fewer bytes than popularity past 1000 items', () => {
     const closure = generatedClosure(1200, 5);
-    const sizes = new Map(closure.items.map((item) => [item.path, item.narSize as number]));
-
-    const rebuilt = (planner: PlannerName) => {
-      const before = planLayers(closure, { planner });
-      const changed = closure.items[600]?.path as string;
-      const after = planLayers(renameWithReferrers(closure, changed), { planner });
-      const known = new Set(before.map((layer) => layer.join('\n')));
-      return after
-        .filter((layer) => !known.has(layer.join('\n')))
-        .flat()
-        .reduce((sum, path) => sum + (sizes.get(path.replace('-new', '')) ?? 0), 0);
-    };
+    const rebuilt = (planner: PlannerName) => rebuiltBytes(closure, 600, { planner });
 
     expect(rebuilt('churn')).toBeLessThan(rebuilt('popularity'));
   });
@@ -297,6 +272,32 @@ describe('planLayers', () => {
 });
 
 /** Gives `changed` and every item that refers to it, directly or not, a new store path. */
+/** Returns the closure with its items, and each item's references, in reverse order. */
+function reversed(closure: ClosureGraph): ClosureGraph {
+  return {
+    roots: closure.roots,
+    items: [...closure.items]
+      .reverse()
+      .map((item) => ({ ...item, references: [...item.references].reverse() })),
+  };
+}
+
+/**
+ * Returns the NAR bytes of the layers that a plan of the closure gets anew when item number
+ * `changed` and its referrers get new store paths.
+ */
+function rebuiltBytes(closure: ClosureGraph, changed: number, options: PlanLayersOptions): number {
+  const sizes = new Map(closure.items.map((item) => [item.path, item.narSize as number]));
+  const before = planLayers(closure, options);
+  const path = closure.items[changed]?.path as string;
+  const after = planLayers(renameWithReferrers(closure, path), options);
+  const known = new Set(before.map((layer) => layer.join('\n')));
+  return after
+    .filter((layer) => !known.has(layer.join('\n')))
+    .flat()
+    .reduce((sum, item) => sum + (sizes.get(item.replace('-new', '')) ?? 0), 0);
+}
+
 function renameWithReferrers(closure: ClosureGraph, changed: string): ClosureGraph {
   const renamed = new Set([changed]);
   let grew = true;
