@@ -58,7 +58,8 @@ interface Edge {
  * With every item equally likely to change, a layer of `bytes` that such `triggers` items rebuild
  * costs `bytes × triggers` on average. Starting from one layer per item, the planner merges the two
  * layers whose merge adds the least cost until `maxLayers` remain. Large items thus keep layers of
- * their own, and small items share layers with items that change with them.
+ * their own, and small items share layers with items that change with them. For a closure of more
+ * than {@link ALL_PAIRS_LIMIT} items, the first merges look only at layers that a reference joins.
  */
 // NOTE: past ALL_PAIRS_LIMIT items, the first pass may give a plan that costs more than comparing
 // every pair would. This was measured only on synthetic closures: 1.5 % more at worst.
