@@ -141,8 +141,8 @@ function mergeAlongReferences(
     }
   }
   const queue = new MinHeap<Edge>(compareEdges);
-  /** The cost each edge was last queued at, by `low * count + high`. */
   // NOTE: a Map holds at most 2^24 entries, so past as many distinct references this throws.
+  /** The cost each edge was last queued at, by `low * count + high`. */
   const queued = new Map<number, number>();
   const costOf = (low: number, high: number) =>
     mergeCost(groups[low] as Group, groups[high] as Group);
