@@ -120,8 +120,8 @@ function triggerSets(graph: IndexedGraph): ItemSet[] {
 
 /**
  * Merges groups that a reference joins, the cheapest pair first, until `limit` groups remain or
- * no two remaining groups are joined. Returns the number of groups left. It computes far fewer
- * costs than comparing every pair, since most groups have only a few such neighbours.
+ * no two remaining groups are joined. Returns the number of groups left. Most groups have only a
+ * few such neighbours, so this usually computes far fewer costs than comparing every pair.
  *
  * Every edge is in the queue at a cost no higher than its current one. A merge queues the edges
  * of the merged group that are new or whose cost went down. An edge whose cost went up is queued
@@ -134,14 +134,11 @@ function mergeAlongReferences(
   limit: number,
 ): number {
   const count = groups.length;
-  const neighbours = graph.references.map((references) => new Set(references));
-  for (const [item, references] of graph.references.entries()) {
-    for (const reference of references) {
-      (neighbours[reference] as Set<number>).add(item);
-    }
-  }
+  const neighbours = graph.references.map(
+    (references, item) => new Set([...references, ...(graph.referrers[item] as number[])]),
+  );
   const queue = new MinHeap<Edge>(compareEdges);
-  // NOTE: a Map holds at most 2^24 entries, so past as many distinct references this throws.
+  // NOTE: a Map holds at most 2^24 entries, so a closure with more distinct references throws.
   /** The cost each edge was last queued at, by `low * count + high`. */
   const queued = new Map<number, number>();
   const costOf = (low: number, high: number) =>
@@ -173,7 +170,7 @@ function mergeAlongReferences(
       continue;
     }
     if (queued.get(low * count + high) !== edge.cost) {
-      // The edge was queued again since, at another cost, and this entry is out of date.
+      // This entry is out of date: the edge was queued again later, at another cost.
       continue;
     }
     if (costOf(low, high) !== edge.cost) {
