@@ -7,6 +7,9 @@
 //      the baseline.
 //   2. Two images that share most of their closure: the big store's root, and a root that refers
 //      to nine in ten of its references. How many layers, and bytes, the second shares.
+//   3. How long each planner takes on large generated closures of shapes that are hard for the
+//      churn planner: thousands of items that refer only to the top of a chain, with no NAR
+//      sizes, and a dense graph.
 // Closures: the big store fixture's graph (from its store database) and generated graphs.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -197,6 +200,53 @@ for (const [count, seed] of [
   const closure = generatedClosure(count, seed);
   reportChange(`generated graph ${count} (seed ${seed})`, closure);
   reportSharing(`generated graph ${count} (seed ${seed})`, closure);
+}
+
+/** Generates `count` items that refer only to the top of a chain of `depth` items, and a root over them. */
+function hubClosure(count, depth) {
+  const name = (i) => `/nix/store/${String(i).padStart(32, 'h')}-item-${i}`;
+  const items = [];
+  for (let i = 0; i < depth; i += 1) {
+    items.push({ path: name(i), references: i === 0 ? [] : [name(i - 1)] });
+  }
+  for (let i = depth; i < count - 1; i += 1) {
+    items.push({ path: name(i), references: [name(depth - 1)] });
+  }
+  const leaves = items.slice(depth).map((item) => item.path);
+  items.push({ path: name(count - 1), references: leaves });
+  return { roots: [name(count - 1)], items };
+}
+
+/** Generates `count` items, each referring to the `fanOut` items just below it. */
+function denseClosure(count, fanOut) {
+  const name = (i) => `/nix/store/${String(i).padStart(32, 'd')}-item-${i}`;
+  const items = [];
+  for (let i = 0; i < count; i += 1) {
+    const references = [];
+    for (let j = Math.max(0, i - fanOut); j < i; j += 1) references.push(name(j));
+    items.push({ path: name(i), references, narSize: 4096 + ((i * 7919) % 100_000) });
+  }
+  return { roots: [name(count - 1)], items };
+}
+
+console.log('\nplanning time, large closures');
+console.log('closure                                     items  references  popularity    churn');
+for (const [label, closure] of [
+  ['6000 items over a 300-item chain, no sizes', hubClosure(6000, 300)],
+  ['6000 items over a 700-item chain, no sizes', hubClosure(6000, 700)],
+  ['6000 items, 100 references each', denseClosure(6000, 100)],
+  ['generated graph 10000 (seed 5)', generatedClosure(10_000, 5)],
+]) {
+  const references = closure.items.reduce((sum, item) => sum + item.references.length, 0);
+  const seconds = {};
+  for (const planner of ['popularity', 'churn']) {
+    const start = performance.now();
+    layers.planLayers(closure, { planner, maxLayers: MAX_LAYERS });
+    seconds[planner] = (performance.now() - start) / 1000;
+  }
+  console.log(
+    `${label.padEnd(43)} ${String(closure.items.length).padStart(6)}  ${String(references).padStart(10)}  ${seconds.popularity.toFixed(2).padStart(8)} s  ${seconds.churn.toFixed(2).padStart(5)} s`,
+  );
 }
 
 if (!existsSync(bigStoreScript)) {
