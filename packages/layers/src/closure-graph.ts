@@ -53,6 +53,12 @@ export function indexGraph(closure: ClosureGraph): IndexedGraph {
   const allSized = closure.items.every((item) => item.narSize !== undefined);
   for (const item of closure.items) {
     const index = numbers.get(item.path) as number;
+    if (item.narSize !== undefined && !isByteCount(item.narSize)) {
+      throw new LayerError(
+        'INVALID_CLOSURE',
+        `invalid closure: ${item.path} has NAR size ${item.narSize}: expected a whole number of bytes from 0 to 2^53 - 1`,
+      );
+    }
     const targets = new Set<number>();
     for (const reference of item.references) {
       const target = numbers.get(reference);
@@ -84,6 +90,11 @@ export function indexGraph(closure: ClosureGraph): IndexedGraph {
     }
   }
   return { paths, references, referrers, sizes };
+}
+
+/** Checks that a NAR size is a whole number of bytes that a JavaScript number holds exactly. */
+function isByteCount(size: number): boolean {
+  return Number.isSafeInteger(size) && size >= 0;
 }
 
 /** Orders store paths by their UTF-8 bytes, as `sort` does in the C locale. */

@@ -242,6 +242,11 @@ describe('planLayers', () => {
       { items: [{ path: store('a'), references: [] }], roots: [store('b')] },
       'is not an item',
     ],
+    ...[-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 1e308, 2 ** 53].map((narSize) => [
+      `NAR size ${narSize}`,
+      { items: [{ path: store('a'), references: [], narSize }], roots: [store('a')] },
+      `has NAR size ${narSize}: expected a whole number of bytes`,
+    ]),
   ])('rejects a closure with %s', (_case, closure, message) => {
     const error = (() => {
       try {
