@@ -92,7 +92,7 @@ export function indexGraph(closure: ClosureGraph): IndexedGraph {
   return { paths, references, referrers, sizes };
 }
 
-/** Checks that a NAR size is a whole number of bytes that a JavaScript number holds exactly. */
+/** Checks that a NAR size is a whole number of bytes that a JavaScript number represents exactly. */
 function isByteCount(size: number): boolean {
   return Number.isSafeInteger(size) && size >= 0;
 }
