@@ -23,7 +23,8 @@ const ALL_PAIRS_LIMIT = 1000;
  * than {@link ALL_PAIRS_LIMIT} items, the first merges look only at layers that a reference joins.
  */
 // NOTE: past ALL_PAIRS_LIMIT items, the plan may cost up to 1.5 % more than comparing every pair
-// (measured on synthetic closures only).
+// (measured on synthetic closures only). Items that no reference joins still go through every
+// pair: 10,000 of them took 16 s.
 export function planChurnLayers(graph: IndexedGraph, maxLayers: number): number[][] {
   const count = graph.paths.length;
   const groups: (Group | undefined)[] = createGroups(graph);
