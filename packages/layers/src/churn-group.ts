@@ -10,7 +10,7 @@ export interface Group {
   /** The items whose change gives some item of the group a new store path. */
   triggers: ItemSet;
   /** The same items as `triggers`, ascending, so that small sets intersect in few steps. */
-  triggerList: number[];
+  triggerList: Int32Array;
   /** True while `candidates` lists every other group, so no group was ever left out. */
   complete: boolean;
   /**

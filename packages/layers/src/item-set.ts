@@ -32,13 +32,22 @@ export function countUnion(a: ItemSet, b: ItemSet): number {
   return count;
 }
 
-/** Lists the items of a set in ascending order. */
-export function listItems(set: ItemSet): number[] {
-  const items: number[] = [];
+/**
+ * Lists the items of a set in ascending order, in a typed array, which takes half the memory of
+ * an array of numbers.
+ */
+export function listItems(set: ItemSet): Int32Array {
+  let count = 0;
+  for (const word of set) {
+    count += bitCount(word);
+  }
+  const items = new Int32Array(count);
+  let next = 0;
   for (const [index, word] of set.entries()) {
     for (let bit = 0; word >>> bit !== 0 && bit < 32; bit++) {
       if ((word >>> bit) & 1) {
-        items.push(index * 32 + bit);
+        items[next] = index * 32 + bit;
+        next += 1;
       }
     }
   }
@@ -46,10 +55,10 @@ export function listItems(set: ItemSet): number[] {
 }
 
 /** Counts the items that `listed`, the items of some set, shares with `set`. */
-export function countShared(listed: readonly number[], set: ItemSet): number {
+export function countShared(listed: Int32Array, set: ItemSet): number {
   let count = 0;
-  for (const item of listed) {
-    if (hasItem(set, item)) {
+  for (let index = 0; index < listed.length; index++) {
+    if (hasItem(set, listed[index] as number)) {
       count += 1;
     }
   }

@@ -199,7 +199,7 @@ function mergeLink(
  */
 function sharedAfterMerge(
   previous: number,
-  added: number[],
+  added: Int32Array,
   merged: Group,
   neighbour: Group,
 ): number {
