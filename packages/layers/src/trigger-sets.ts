@@ -2,8 +2,8 @@ import type { IndexedGraph } from './closure-graph.js';
 import { addAll, addItem, createItemSet, type ItemSet } from './item-set.js';
 
 /**
- * For each item, the set of items whose change gives it a new store path: itself and its
- * requisites. Items that refer to each other in a cycle have the same set. Each set is the union
+ * Computes, for each item, the set of items whose change gives it a new store path: itself and
+ * its requisites. Items that refer to each other in a cycle have the same set. Each set is the union
  * of the sets of the items referred to, so every reference is followed once, in the order of
  * Tarjan's algorithm for strongly connected components, which finishes a component only after
  * every component it refers to.
@@ -22,20 +22,20 @@ export function triggerSets(graph: IndexedGraph): ItemSet[] {
   const path: number[] = [];
   const followed: number[] = [];
   let reached = 0;
+  const reach = (item: number) => {
+    reached += 1;
+    order[item] = reached;
+    lowest[item] = reached;
+    open.push(item);
+    onOpen[item] = 1;
+    path.push(item);
+    followed.push(0);
+  };
 
   for (let start = 0; start < count; start++) {
     if (order[start] !== 0) {
       continue;
     }
-    const reach = (item: number) => {
-      reached += 1;
-      order[item] = reached;
-      lowest[item] = reached;
-      open.push(item);
-      onOpen[item] = 1;
-      path.push(item);
-      followed.push(0);
-    };
     reach(start);
 
     while (path.length > 0) {
