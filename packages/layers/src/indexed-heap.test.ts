@@ -43,7 +43,7 @@ describe('IndexedHeap', () => {
     expect(() => heap.update(1)).toThrow(/not in the heap/);
   });
 
-  it('takes numbers out from anywhere, and ignores one it does not hold', () => {
+  it('removes any number, ignoring missing ones', () => {
     const keys = [5, 3, 8, 1, 9, 2, 7];
     const heap = heapOver(keys);
     for (const value of keys.keys()) {

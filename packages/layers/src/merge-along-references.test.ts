@@ -105,7 +105,7 @@ describe('mergeAlongReferences', () => {
     },
   );
 
-  it('stops when no reference joins two groups any more', () => {
+  it('stops when no link remains', () => {
     // Two chains of three items, which no reference joins to each other.
     const items = [0, 1, 2, 3, 4, 5].map((index) => ({
       path: store(index),
@@ -122,7 +122,8 @@ describe('mergeAlongReferences', () => {
   });
 
   it('merges leaves into their base, cheapest first', () => {
-    // Four leaves refer to a base; the heaviest leaf costs most to merge, so it stays alone.
+    // Four leaves refer to a base. After the first merge, a heavier leaf costs more to merge, so
+    // the heaviest stays alone.
     const sizes = [100, 1, 2, 3, 50];
     const items = sizes.map((narSize, index) => ({
       path: store(index),
