@@ -69,7 +69,7 @@ describe('triggerSets', () => {
   );
 
   it('follows a 20,000-item chain', () => {
-    // A recursive search would run out of stack on a chain this long.
+    // A recursive search could run out of stack on a chain this long.
     const count = 20_000;
     const references = Array.from({ length: count }, (_, index) =>
       index + 1 < count ? [index + 1] : [],
