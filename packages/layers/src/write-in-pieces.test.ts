@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -32,6 +32,24 @@ describe('writeInPieces', () => {
       closeSync(fd);
     }
     expect(readFileSync(file).equals(bytes)).toBe(true);
+  });
+
+  it('writes every byte across trials', () => {
+    const file = path.join(folder, 'out');
+    // 40 MiB in writes of 128 KiB and 5 bytes: more than the 16 MiB each size writes on trial.
+    const chunk = randomBytes(128 * 1024 + 5);
+    const hash = createHash('sha256');
+    const fd = openSync(file, 'wx');
+    try {
+      for (let write = 0; write < 320; write += 1) {
+        chunk.writeUInt32BE(write, write % 1000);
+        writeInPieces(fd, chunk);
+        hash.update(chunk);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(hash.digest('hex'));
   });
 
   it('continues at the file offset', () => {
