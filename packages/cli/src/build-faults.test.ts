@@ -252,6 +252,35 @@ describe('storepack build faults', () => {
     expect(await readdir(output)).toEqual([]);
   });
 
+  it('names a folder that takes no new file', async () => {
+    // A file that anyone may write, in a folder where only root may create files.
+    const folder = path.join(work, 'read-only-folder');
+    const target = path.join(folder, 'image.tar');
+    await mkdir(folder);
+    await writeFile(target, 'previous image');
+    await chmod(target, 0o666);
+    await chmod(folder, 0o555);
+
+    const { stdout } = await runCommand('bash', [
+      '-c',
+      'setpriv --reuid=65534 --regid=65534 --clear-groups node "$@" 2>&1; echo "status=$?"',
+      'bash',
+      bin,
+      'build',
+      '--db',
+      fixture.dbPath,
+      fixture.root,
+      '-o',
+      target,
+    ]);
+
+    expect(stdout).toBe(
+      `storepack: writing ${target}: permission denied in the folder ${folder}: the image is written there under a temporary name and then renamed, so the folder must be writable\nstatus=1\n`,
+    );
+    expect(await readdir(folder)).toEqual(['image.tar']);
+    expect(await readFile(target, 'utf8')).toBe('previous image');
+  });
+
   it.each([
     ['SIGINT', 130, 'docker-archive'],
     ['SIGTERM', 143, 'docker-archive'],

@@ -1,4 +1,5 @@
 import {
+  chmod,
   lstat,
   mkdir,
   mkdtemp,
@@ -60,6 +61,28 @@ describe('writeFileAtomically', () => {
     expect(error).toBeInstanceOf(ImageError);
     expect((error as ImageError).code).toBe('WRITE');
     expect((error as ImageError).message).toBe(`writing ${target}: no such file or directory`);
+  });
+
+  it.each([
+    ['600', 0o600],
+    ['640', 0o640],
+    ['666', 0o666],
+    ['755', 0o755],
+  ])('keeps mode %s of a replaced file', async (_octal, mode) => {
+    const target = path.join(folder, 'image.tar');
+    await writeFile(target, 'previous image');
+    await chmod(target, mode);
+    let modeWhileWriting: number | undefined;
+
+    await writeFileAtomically(target, async (output) => {
+      const [temporary] = (await readdir(folder)).filter((name) => name.endsWith('.partial'));
+      modeWhileWriting = (await stat(path.join(folder, temporary as string))).mode & 0o777;
+      output.write('new image');
+    });
+
+    expect(modeWhileWriting).toBe(mode);
+    expect((await stat(target)).mode & 0o777).toBe(mode);
+    expect(await readFile(target, 'utf8')).toBe('new image');
   });
 
   it('writes through a symlink to its target', async () => {

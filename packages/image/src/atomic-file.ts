@@ -12,9 +12,10 @@ import { asWriteError } from './write-error.js';
  * `path` once complete, so that `path` never contains a partial file. On failure the temporary file
  * is removed and the target is left as it was.
  *
- * A symlink at `path` is followed, so the file it points to is replaced. A device or FIFO at
- * `path`, such as `/dev/null`, is written in place, since renaming over it would replace it.
- * A folder at `path` is an error before anything is written.
+ * A symlink at `path` is followed, so the file it points to is replaced. A file it replaces keeps
+ * its permission bits, as `cp` over an existing file keeps them, but not its hard links. A device
+ * or FIFO at `path`, such as `/dev/null`, is written in place, since renaming over it would
+ * replace it. A folder at `path` is an error before anything is written.
  */
 export async function writeFileAtomically<T>(
   path: string,
@@ -30,7 +31,7 @@ export async function writeFileAtomically<T>(
     dirname(destination.path),
     `.storepack-${randomBytes(6).toString('hex')}.partial`,
   );
-  const output = await openForWriting(path, temporaryPath, 'wx', true);
+  const output = await openTemporaryFile(path, temporaryPath, destination.mode);
 
   try {
     const result = await write(output);
@@ -45,8 +46,17 @@ export async function writeFileAtomically<T>(
   }
 }
 
+/** The file that writing a path replaces or creates. */
+interface Destination {
+  path: string;
+  /** A device or FIFO, written in place. */
+  special: boolean;
+  /** The permission bits of the regular file it replaces. */
+  mode?: number;
+}
+
 /** Finds the file that writing `path` replaces, following symlinks, and whether it is special. */
-async function resolveDestination(path: string): Promise<{ path: string; special: boolean }> {
+async function resolveDestination(path: string): Promise<Destination> {
   const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') {
       return undefined;
@@ -61,7 +71,7 @@ async function resolveDestination(path: string): Promise<{ path: string; special
     throw new ImageError('WRITE', `writing ${path}: is a directory: give a file name`, { path });
   }
   if (stats.isFile()) {
-    return { path: await realpath(path), special: false };
+    return { path: await realpath(path), special: false, mode: stats.mode & 0o777 };
   }
   return { path, special: true };
 }
@@ -81,7 +91,7 @@ async function danglingLinkTarget(path: string): Promise<string> {
 }
 
 async function writeInPlace<T>(path: string, write: (output: Writable) => Promise<T>): Promise<T> {
-  const output = await openForWriting(path, path, 'w', false);
+  const output = await openInPlace(path);
   try {
     const result = await write(output);
     output.end();
@@ -94,21 +104,52 @@ async function writeInPlace<T>(path: string, write: (output: Writable) => Promis
 }
 
 /**
- * Opens `file` for `write`. A regular file gets a `FileOutput`. A device or FIFO gets a stream
- * that writes on the thread pool, because a synchronous write to a FIFO waits for its reader.
+ * Creates the temporary file `file` beside `target` for a `FileOutput`. With `mode`, the permission
+ * bits of the file it replaces, the file is created with no more of them and then given exactly
+ * those, so that it is never readable by more users than the old file was. A folder where no file
+ * can be created raises an error that names the folder, because `target` itself may be writable.
  */
-async function openForWriting(
+async function openTemporaryFile(
   target: string,
   file: string,
-  flags: string,
-  regular: boolean,
+  mode: number | undefined,
 ): Promise<Writable> {
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    const handle = await open(file, flags, 0o644);
-    return regular
-      ? new FileOutput(handle.fd, { close: () => handle.close() })
-      : handle.createWriteStream();
+    handle = await open(file, 'wx', mode ?? 0o644);
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      const folder = dirname(file);
+      throw new ImageError(
+        'WRITE',
+        `writing ${target}: permission denied in the folder ${folder === '.' ? 'that it is in' : folder}: the image is written there under a temporary name and then renamed, so the folder must be writable`,
+        { path: target, cause: error },
+      );
+    }
     throw asWriteError(target, error);
+  }
+  try {
+    if (mode !== undefined) {
+      await handle.chmod(mode);
+    }
+  } catch (error) {
+    await handle.close();
+    await rm(file, { force: true });
+    throw asWriteError(target, error);
+  }
+  return new FileOutput(handle.fd, { close: () => handle.close() });
+}
+
+/**
+ * Opens a device or FIFO for writing, as a stream that writes on the thread pool, because a
+ * synchronous write to a FIFO waits for its reader.
+ */
+async function openInPlace(path: string): Promise<Writable> {
+  try {
+    const handle = await open(path, 'w', 0o644);
+    return handle.createWriteStream();
+  } catch (error) {
+    throw asWriteError(path, error);
   }
 }
