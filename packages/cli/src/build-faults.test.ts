@@ -28,6 +28,22 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/**
+ * Runs `storepack build` with `args` as the unprivileged user 65534 (`nobody`), so that file
+ * permissions apply. Returns what it printed on both outputs, then `status=` and its exit status.
+ */
+async function buildAsNobody(args: string[]): Promise<string> {
+  const { stdout } = await runCommand('bash', [
+    '-c',
+    'setpriv --reuid=65534 --regid=65534 --clear-groups node "$@" 2>&1; echo "status=$?"',
+    'bash',
+    bin,
+    'build',
+    ...args,
+  ]);
+  return stdout;
+}
+
 async function manifestOf(archive: string): Promise<{ RepoTags: string[] }[]> {
   const { stdout } = await runCommand('tar', ['-xOf', archive, 'manifest.json']);
   return JSON.parse(stdout);
@@ -233,12 +249,7 @@ describe('storepack build faults', () => {
     await mkdir(output, { mode: 0o777 });
     await chmod(output, 0o777);
 
-    const { stdout } = await runCommand('bash', [
-      '-c',
-      'setpriv --reuid=65534 --regid=65534 --clear-groups node "$@" 2>&1; echo "status=$?"',
-      'bash',
-      bin,
-      'build',
+    const stdout = await buildAsNobody([
       '--root',
       root,
       '--db',
@@ -261,18 +272,7 @@ describe('storepack build faults', () => {
     await chmod(target, 0o666);
     await chmod(folder, 0o555);
 
-    const { stdout } = await runCommand('bash', [
-      '-c',
-      'setpriv --reuid=65534 --regid=65534 --clear-groups node "$@" 2>&1; echo "status=$?"',
-      'bash',
-      bin,
-      'build',
-      '--db',
-      fixture.dbPath,
-      fixture.root,
-      '-o',
-      target,
-    ]);
+    const stdout = await buildAsNobody(['--db', fixture.dbPath, fixture.root, '-o', target]);
 
     expect(stdout).toBe(
       `storepack: writing ${target}: permission denied in the folder ${folder}: the image is written there under a temporary name and then renamed, so the folder must be writable\nstatus=1\n`,
