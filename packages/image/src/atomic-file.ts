@@ -12,10 +12,11 @@ import { asWriteError } from './write-error.js';
  * `path` once complete, so that `path` never contains a partial file. On failure the temporary file
  * is removed and the target is left as it was.
  *
- * A symlink at `path` is followed, so the file it points to is replaced. A file it replaces keeps
- * its permission bits, as `cp` over an existing file keeps them, but not its hard links. A device
- * or FIFO at `path`, such as `/dev/null`, is written in place, since renaming over it would
- * replace it. A folder at `path` is an error before anything is written.
+ * A symlink at `path` is followed, so the file it points to is replaced. The new file gets the
+ * read, write and execute bits of the file it replaces, but the owner and group of the process
+ * that writes it, no ACLs, and none of the old file's hard links. A device or FIFO at `path`, such as
+ * `/dev/null`, is written in place, since renaming over it would replace it. A folder at `path`
+ * is an error before anything is written.
  */
 export async function writeFileAtomically<T>(
   path: string,
@@ -105,9 +106,9 @@ async function writeInPlace<T>(path: string, write: (output: Writable) => Promis
 
 /**
  * Creates the temporary file `file` beside `target` for a `FileOutput`. With `mode`, the permission
- * bits of the file it replaces, the file is created with no more of them and then given exactly
- * those, so that it is never readable by more users than the old file was. A folder where no file
- * can be created raises an error that names the folder, because `target` itself may be writable.
+ * bits of the file it replaces, the file is created with no bits that `mode` lacks and then given
+ * exactly `mode`. A folder where no file can be created raises an error that names the folder,
+ * because `target` itself may be writable.
  */
 async function openTemporaryFile(
   target: string,
@@ -129,14 +130,10 @@ async function openTemporaryFile(
     }
     throw asWriteError(target, error);
   }
-  try {
-    if (mode !== undefined) {
-      await handle.chmod(mode);
-    }
-  } catch (error) {
-    await handle.close();
-    await rm(file, { force: true });
-    throw asWriteError(target, error);
+  if (mode !== undefined) {
+    // Some file systems (SMB, vfat, FUSE mounts) refuse chmod. The file then keeps the bits it was
+    // created with, `mode` less the umask, which are never more than the old file had.
+    await handle.chmod(mode).catch(() => undefined);
   }
   return new FileOutput(handle.fd, { close: () => handle.close() });
 }

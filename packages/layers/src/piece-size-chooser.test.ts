@@ -40,11 +40,23 @@ describe('PieceSizeChooser', () => {
 
   it('compares time per byte, not per write', () => {
     const chooser = new PieceSizeChooser([16, 128], OPTIONS);
-    // The smaller size writes 10 bytes a time in 50 ns, the larger 100 bytes in 300 ns.
-    chooser.record(16, 100, 500n);
-    chooser.record(128, 100, 300n);
+    // The smaller size wrote 100 bytes in 200 ns, the larger 400 bytes in 400 ns.
+    chooser.record(16, 100, 200n);
+    chooser.record(128, 400, 400n);
 
     expect(chooser.next()).toBe(128);
+  });
+
+  it('outlasts one stalled write', () => {
+    const chooser = new PieceSizeChooser([16, 128], OPTIONS);
+    // Five writes of 20 bytes each: the smaller size at 1 ns per byte but for one write at 100.
+    const costs = [1, 1, 100, 1, 1];
+    for (const cost of costs) {
+      chooser.record(16, 20, BigInt(20 * cost));
+      chooser.record(128, 20, BigInt(20 * 2));
+    }
+
+    expect(chooser.next()).toBe(16);
   });
 
   it('tries again after the keep bytes', () => {
@@ -65,7 +77,15 @@ describe('PieceSizeChooser', () => {
     expect(writeMany(chooser, 4, 10, () => 1)).toEqual([16, 128, 16, 128]);
   });
 
-  it.each([[[]], [[0, 16]], [[16, 1.5]]])('rejects sizes %j', (sizes) => {
+  it.each([[[]], [[0, 16]], [[16, 1.5]], [[16, 16]]])('rejects sizes %j', (sizes) => {
     expect(() => new PieceSizeChooser(sizes)).toThrow(RangeError);
+  });
+
+  it.each([
+    [0, 1000],
+    [100, -1],
+    [Number.NaN, 1000],
+  ])('rejects a trial of %s and keep of %s bytes', (trialBytes, keepBytes) => {
+    expect(() => new PieceSizeChooser([16, 128], { trialBytes, keepBytes })).toThrow(RangeError);
   });
 });

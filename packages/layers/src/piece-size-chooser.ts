@@ -13,32 +13,44 @@ const DEFAULT_OPTIONS: PieceSizeChooserOptions = {
 
 /**
  * Chooses among sizes of write(2) calls by timing them. The sizes take turns, write by write,
- * until each has written `trialBytes`. The one that took the least time per byte is then kept for
- * the next `keepBytes`, after which the turns start again. How long the kernel takes to copy a
- * write into the page cache depends on the size of the write, and which size is the cheapest
- * differs from machine to machine.
+ * until each has written `trialBytes`. The one whose writes took the least time per byte, by the
+ * median of its writes, is then kept for the next `keepBytes`, after which the turns start again.
+ * With the median, one write that stalled, as when the kernel throttles a writer while it writes
+ * dirty pages to disk, cannot decide the trial. How long the kernel takes to copy a write into
+ * the page cache depends on the size of the write, and which size is the cheapest differs from
+ * machine to machine. Only the writes passed to `record` count, towards the trial and the keep.
  */
 export class PieceSizeChooser {
   readonly #sizes: readonly number[];
   readonly #options: PieceSizeChooserOptions;
-  /** Bytes and nanoseconds of each size in the current trial. */
+  /** Bytes written in each size in the current trial. */
   #bytes: number[];
-  #nanoseconds: bigint[];
+  /** Nanoseconds per byte of each write in each size in the current trial. */
+  #rates: number[][];
   #turn = 0;
   /** The size kept after a trial, and the bytes it has written since. */
   #kept: number | undefined;
   #keptBytes = 0;
 
   constructor(sizes: readonly number[], options: PieceSizeChooserOptions = DEFAULT_OPTIONS) {
-    if (sizes.length === 0 || sizes.some((size) => !Number.isSafeInteger(size) || size < 1)) {
+    if (
+      sizes.length === 0 ||
+      new Set(sizes).size !== sizes.length ||
+      !sizes.every(isPositiveInteger)
+    ) {
       throw new RangeError(
-        `invalid piece sizes [${sizes.join(', ')}]: expected one or more whole numbers of 1 or more`,
+        `invalid piece sizes [${sizes.join(', ')}]: expected one or more different whole numbers of 1 or more`,
+      );
+    }
+    if (!isPositiveInteger(options.trialBytes) || !isPositiveInteger(options.keepBytes)) {
+      throw new RangeError(
+        `invalid trial of ${options.trialBytes} bytes or keep of ${options.keepBytes} bytes: expected whole numbers of 1 or more`,
       );
     }
     this.#sizes = sizes;
     this.#options = options;
     this.#bytes = sizes.map(() => 0);
-    this.#nanoseconds = sizes.map(() => 0n);
+    this.#rates = sizes.map(() => []);
   }
 
   /** Returns the size of the pieces of the next write. */
@@ -59,11 +71,11 @@ export class PieceSizeChooser {
       return;
     }
     const index = this.#sizes.indexOf(size);
-    if (index < 0) {
+    if (index < 0 || bytes < 1) {
       return;
     }
     this.#bytes[index] = (this.#bytes[index] as number) + bytes;
-    this.#nanoseconds[index] = (this.#nanoseconds[index] as bigint) + nanoseconds;
+    this.#rates[index]?.push(Number(nanoseconds) / bytes);
     this.#turn = (this.#turn + 1) % this.#sizes.length;
     if (this.#bytes.every((written) => written >= this.#options.trialBytes)) {
       this.#kept = this.#fastest();
@@ -72,12 +84,10 @@ export class PieceSizeChooser {
   }
 
   #fastest(): number {
+    const medians = this.#rates.map(median);
     let best = 0;
-    for (let index = 1; index < this.#sizes.length; index += 1) {
-      // Compares nanoseconds per byte without dividing: a/b < c/d as a·d < c·b.
-      const candidate = (this.#nanoseconds[index] as bigint) * BigInt(this.#bytes[best] as number);
-      const current = (this.#nanoseconds[best] as bigint) * BigInt(this.#bytes[index] as number);
-      if (candidate < current) {
+    for (let index = 1; index < medians.length; index += 1) {
+      if ((medians[index] as number) < (medians[best] as number)) {
         best = index;
       }
     }
@@ -87,7 +97,17 @@ export class PieceSizeChooser {
   #startTrial(): void {
     this.#kept = undefined;
     this.#bytes = this.#sizes.map(() => 0);
-    this.#nanoseconds = this.#sizes.map(() => 0n);
+    this.#rates = this.#sizes.map(() => []);
     this.#turn = 0;
   }
+}
+
+function isPositiveInteger(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 1;
+}
+
+/** Returns the median of `values`, the lower middle one of an even count. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as number;
 }
