@@ -14,9 +14,9 @@ import { asWriteError } from './write-error.js';
  *
  * A symlink at `path` is followed, so the file it points to is replaced. The new file gets the
  * read, write and execute bits of the file it replaces, but the owner and group of the process
- * that writes it, no ACLs, and none of the old file's hard links. A device or FIFO at `path`, such as
- * `/dev/null`, is written in place, since renaming over it would replace it. A folder at `path`
- * is an error before anything is written.
+ * that writes it, no ACLs, and none of the old file's hard links. A device or FIFO at `path`,
+ * such as `/dev/null`, is written in place, since renaming over it would replace it. A folder at
+ * `path` is an error before anything is written.
  */
 export async function writeFileAtomically<T>(
   path: string,
@@ -124,7 +124,7 @@ async function openTemporaryFile(
       const folder = dirname(file);
       throw new ImageError(
         'WRITE',
-        `writing ${target}: permission denied in the folder ${folder === '.' ? 'that it is in' : folder}: the image is written there under a temporary name and then renamed, so the folder must be writable`,
+        `writing ${target}: permission denied in ${folder === '.' ? 'the current folder' : `the folder ${folder}`}: the image is written there under a temporary name and then renamed, so the folder must be writable`,
         { path: target, cause: error },
       );
     }
