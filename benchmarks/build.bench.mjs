@@ -13,11 +13,12 @@
 //      filled, beside that cold build;
 //   6. the peak memory (max RSS) of every storepack run.
 // Every timing is the median of BENCH_RUNS runs (5 by default), storepack and its baselines
-// taking turns; both baselines of case 2 are set against the same storepack runs. Writes to a file
-// vary the most: on the virtual machines this was measured on, the same write of 1 GiB took from
-// 0.3 s to several seconds from one run to the next. Before each timed run, untimed, the outputs of
-// the last one are removed and `sync` writes back its dirty pages, so that no run pays for the disk
-// writes of another. Each line says whether the ratio meets its target.
+// taking turns; both baselines of case 2 are set against the same storepack runs. A line under
+// each case gives the lowest and highest single runs. Writes to a file vary the most: on the
+// virtual machines this was measured on, the same write of 1 GiB took from 0.3 s to several
+// seconds from one run to the next. Before each timed run, untimed, the outputs of the last one
+// are removed and `sync` writes back its dirty pages, so that no run pays for the disk writes of
+// another. Each line says whether the ratio meets its target.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -155,6 +156,10 @@ const cases = [
   },
 ];
 
+/** Returns the lowest and highest of `seconds`, as `1.50–1.62 s`. */
+const range = (seconds) =>
+  `${Math.min(...seconds).toFixed(2)}–${Math.max(...seconds).toFixed(2)} s`;
+
 const MEMORY_LIMIT_MIB = 150;
 const verdict = (ratio, limit) => (ratio <= limit ? 'met' : 'NOT MET');
 let peakRss = 0;
@@ -189,6 +194,9 @@ try {
         `${name.padEnd(32)} ${a.toFixed(2).padStart(8)} s ${b.toFixed(2).padStart(7)} s ${ratio.toFixed(2).padStart(6)}x ${(limit === undefined ? '-' : `≤${limit.toFixed(2)}`).padStart(7)} ${rss.toFixed(0).padStart(5)} MiB  ${label}: ${limit === undefined ? 'for reference' : verdict(ratio, limit)}`,
       );
     }
+    // The spread of single runs shows how much of a ratio is the machine's noise.
+    const spread = [oursSeconds, ...theirsSeconds].map(range).join(', ');
+    console.log(`${''.padEnd(32)} single runs, storepack then each baseline: ${spread}`);
   }
 
   const changed = changedRoot();
