@@ -18,7 +18,7 @@
 // virtual machines this was measured on, the same write of 1 GiB took from 0.3 s to several
 // seconds from one run to the next. Before each timed run, untimed, the outputs of the last one
 // are removed and `sync` writes back its dirty pages, so that no run pays for the disk writes of
-// another. Each line says whether the ratio meets its target.
+// another. Each line reports whether the ratio meets its target.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -131,7 +131,7 @@ async function openTemporaryFile(
     throw asWriteError(target, error);
   }
   if (mode !== undefined) {
-    // Some file systems (SMB, vfat, FUSE mounts) refuse chmod. The file then keeps the bits it was
+    // Some file systems, such as vfat, can reject chmod. The file then keeps the bits it was
     // created with, `mode` less the umask, which are never more than the old file had.
     await handle.chmod(mode).catch(() => undefined);
   }

@@ -39,7 +39,7 @@ export class PieceSizeChooser {
       !sizes.every(isPositiveInteger)
     ) {
       throw new RangeError(
-        `invalid piece sizes [${sizes.join(', ')}]: expected one or more different whole numbers of 1 or more`,
+        `invalid piece sizes [${sizes.join(', ')}]: expected at least one size, each a whole number of 1 or more, none repeated`,
       );
     }
     if (!isPositiveInteger(options.trialBytes) || !isPositiveInteger(options.keepBytes)) {

@@ -129,7 +129,7 @@ const WORKER_SOURCE = `
           state.blob.update(bytes);
           let written = 0;
           while (written < bytes.byteLength) {
-            // In pieces of the smaller size writeInPieces writes in; the worker cannot import it.
+            // In pieces of writeInPieces' smaller size, because the worker cannot import it.
             const length = Math.min(${WRITE_PIECE_SIZE}, bytes.byteLength - written);
             written += writeSync(state.fd, bytes, written, length);
           }
