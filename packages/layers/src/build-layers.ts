@@ -1,14 +1,27 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { LayerCompression } from '@storepack/image-spec';
-import { compressLayer, GZIP_LEVEL, ZSTD_FRAME_SIZE } from './compress-layer.js';
+import {
+  compressLayerOnLane,
+  GZIP_LEVEL,
+  type LaneUse,
+  ZSTD_FRAME_SIZE,
+} from './compress-layer.js';
 import { LayerError } from './errors.js';
 import { type CachedLayer, hashCacheKey, type LayerCache } from './layer-cache.js';
 import { LAYER_FORMAT_VERSION } from './layer-entry.js';
 import type { LayerSource } from './layer-source.js';
 import type { Logger } from './logger.js';
 import { prepareLayer } from './prepare-layer.js';
+import { ZstdLane } from './zstd-lane.js';
 import { sharedZstdPool, ZSTD_LEVEL, ZSTD_VERSION, type ZstdPool } from './zstd-pool.js';
+
+/**
+ * zstd frames in flight at once on a lane of `buildLayers`: one compressing and two waiting. The
+ * worker then has a frame to compress while the main thread is busy for a moment, as when it walks
+ * the items of the next layer.
+ */
+const LANE_FRAMES = 3;
 
 /** Settings for `buildLayer` and `buildLayers`. */
 export interface BuildLayerOptions {
@@ -16,7 +29,10 @@ export interface BuildLayerOptions {
   compression: LayerCompression;
   /** The cache that keeps blobs between builds. */
   cache: LayerCache;
-  /** Layers built at once by `buildLayers`; one per core by default. */
+  /**
+   * Layers that `buildLayers` reads from the store at once; one per core by default. A zstd layer
+   * lets the next one start reading once its last frame is sent to a worker.
+   */
   concurrency?: number;
   /**
    * Expected size of each layer of `buildLayers`, in the order of its sources, such as the sum of
@@ -71,17 +87,18 @@ function compressorFacts(compression: LayerCompression): Record<string, unknown>
  * none. A cache hit reads no store file. zstd frames are spread over all workers of the pool.
  */
 export function buildLayer(source: LayerSource, options: BuildLayerOptions): Promise<CachedLayer> {
-  return buildOneLayer(source, options, true);
+  return buildOneLayer(source, options, undefined);
 }
 
 /**
- * Builds a layer as `buildLayer` does. Without `spreadFrames`, a zstd layer compresses on one
- * worker, which hashes and writes its frames too, for layers built side by side.
+ * Builds a layer as `buildLayer` does. With a lane, a zstd layer compresses on the lane's worker,
+ * which hashes and writes its frames too, for layers built side by side. Without one, its frames
+ * are spread over all workers.
  */
 async function buildOneLayer(
   source: LayerSource,
   options: BuildLayerOptions,
-  spreadFrames: boolean,
+  use: LaneUse | undefined,
 ): Promise<CachedLayer> {
   const key = layerCacheKey(source, options.compression);
   const cached = await options.cache.get(key);
@@ -90,18 +107,24 @@ async function buildOneLayer(
   }
 
   const layer = await prepareLayer(source, options.logger ? { logger: options.logger } : undefined);
-  const compressed = compressLayer(layer, options.compression, {
-    ...(options.zstdPool ? { zstdPool: options.zstdPool } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    spreadFrames,
-  });
+  const compressed = compressLayerOnLane(
+    layer,
+    options.compression,
+    {
+      ...(options.zstdPool ? { zstdPool: options.zstdPool } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      spreadFrames: use === undefined,
+    },
+    use,
+  );
   return options.cache.put(key, compressed);
 }
 
 /**
- * Builds several layers at once, `concurrency` at a time, and returns their blobs in the order of
- * `sources`. The first failure is raised once the layers already started have finished. Each zstd
- * layer compresses on one worker, unless there is only one layer.
+ * Builds several layers at once and returns their blobs in the order of `sources`. The first
+ * failure is raised once the layers already started have finished. `concurrency` lanes each take
+ * one layer after another. Each zstd layer compresses on its lane's worker, unless there is only
+ * one layer, and the lane's next layer starts once its last frame is sent.
  */
 export async function buildLayers(
   sources: readonly LayerSource[],
@@ -112,27 +135,46 @@ export async function buildLayers(
   let next = 0;
   let failure: { error: unknown } | undefined;
 
-  const work = async () => {
+  const building: Promise<void>[] = [];
+
+  const runLane = async (lane: ZstdLane | undefined) => {
     while (next < order.length && failure === undefined) {
       if (options.signal?.aborted) {
         failure = { error: options.signal.reason };
         return;
       }
       const index = order[next++] as number;
-      try {
-        results[index] = await buildOneLayer(
-          sources[index] as LayerSource,
-          options,
-          sources.length === 1,
-        );
-      } catch (error) {
-        failure ??= { error };
-      }
+      let tarRead: () => void = () => undefined;
+      const read = new Promise<void>((resolve) => {
+        tarRead = resolve;
+      });
+      const use = lane === undefined ? undefined : { lane, onTarRead: tarRead };
+      const built = buildOneLayer(sources[index] as LayerSource, options, use).then(
+        (layer) => {
+          results[index] = layer;
+        },
+        (error: unknown) => {
+          failure ??= { error };
+        },
+      );
+      building.push(built);
+      // A layer that is not compressed on the lane's worker, or comes from the cache, never
+      // calls `onTarRead`: the lane then waits for it to be built.
+      await Promise.race([read, built]);
     }
   };
 
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
-  await Promise.all(Array.from({ length: Math.min(concurrency, sources.length) }, work));
+  const lanes = Math.min(concurrency, sources.length);
+  await Promise.all(
+    Array.from({ length: lanes }, (_, number) =>
+      runLane(sources.length === 1 ? undefined : new ZstdLane(number, LANE_FRAMES)),
+    ),
+  );
+  await Promise.all(building);
+  if (failure === undefined && options.signal?.aborted) {
+    failure = { error: options.signal.reason };
+  }
   if (options.compression === 'zstd') {
     // Writing the image comes next and needs no worker, so their memory can go meanwhile.
     await (options.zstdPool ?? sharedZstdPool()).closeIfIdle();

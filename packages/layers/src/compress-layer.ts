@@ -7,6 +7,7 @@ import { ChunkPool } from './chunk-pool.js';
 import { LayerError } from './errors.js';
 import { type PreparedLayer, unhashedChunks } from './prepare-layer.js';
 import { writeInPieces } from './write-in-pieces.js';
+import { ZstdLane } from './zstd-lane.js';
 import {
   sharedZstdPool,
   ZSTD_LEVEL,
@@ -21,7 +22,11 @@ export const GZIP_LEVEL = 6;
 /** Bytes of tar in each zstd frame. Frames compress on separate cores and decompress as one stream. */
 export const ZSTD_FRAME_SIZE = 4 * 1024 * 1024;
 
-/** Frames of one layer that compress at once, so that one large layer keeps two cores busy. */
+/**
+ * Frames of one layer in flight at once: compressing, or sent to the worker. With the frames of
+ * `zstdChunks`, two keep two cores busy with one large layer; on one worker, the second waits while
+ * the first compresses.
+ */
 const FRAMES_IN_FLIGHT = 2;
 
 /** A layer blob: the tar of a prepared layer, compressed as it streams. */
@@ -75,6 +80,29 @@ export function compressLayer(
   compression: LayerCompression,
   options?: CompressLayerOptions,
 ): CompressedLayer {
+  return compressLayerOnLane(layer, compression, options, undefined);
+}
+
+/** A lane for the zstd frames of a layer that `writeTo` compresses on one worker. */
+export interface LaneUse {
+  lane: ZstdLane;
+  /**
+   * Called once `writeTo` has read the whole tar and sent its last frame to the worker, so that
+   * the next layer of the lane may start.
+   */
+  onTarRead: () => void;
+}
+
+/**
+ * Wraps a prepared layer as `compressLayer` does. A zstd layer that `writeTo` compresses on one
+ * worker goes to the worker of `use.lane`, and its frames in flight count against the lane's.
+ */
+export function compressLayerOnLane(
+  layer: PreparedLayer,
+  compression: LayerCompression,
+  options: CompressLayerOptions | undefined,
+  use: LaneUse | undefined,
+): CompressedLayer {
   if (compression !== 'none' && compression !== 'gzip' && compression !== 'zstd') {
     throw new LayerError(
       'INVALID_OPTIONS',
@@ -126,13 +154,16 @@ export function compressLayer(
         return;
       }
       const pool = options?.zstdPool ?? sharedZstdPool();
+      const lane = use?.lane ?? new ZstdLane(undefined, FRAMES_IN_FLIGHT);
       const handle = await open(path, 'wx');
       try {
         const written = await writeZstdFrames(
           tar.chunks,
-          pool.openSession(handle.fd, ZSTD_LEVEL),
+          pool.openSession(handle.fd, ZSTD_LEVEL, lane.worker),
           pool,
+          lane,
           options?.signal,
+          use?.onTarRead,
         );
         tar.finish(written.diffId, written.bytes);
         result = { digest: written.digest, size: written.size };
@@ -163,31 +194,39 @@ async function writeChunks(
 }
 
 /**
- * Sends the frames of the tar to a session, a few at a time. If the tar fails, the session is
- * dropped once its worker is done with the frames sent, so that the file may be closed.
+ * Sends the frames of the tar to a session, as many at a time as the lane lets in flight, and
+ * calls `onTarRead` once the last is sent. If the tar or a write fails, the session is dropped
+ * once its worker is done with the frames sent, so that the file may be closed.
  */
 async function writeZstdFrames(
   tar: AsyncIterable<Buffer>,
   session: ZstdSession,
   pool: ZstdPool,
+  lane: ZstdLane,
   signal: AbortSignal | undefined,
+  onTarRead: (() => void) | undefined,
 ): Promise<ZstdSessionResult> {
   const inFlight: Promise<void>[] = [];
+  let failed: { error: unknown } | undefined;
   try {
-    for await (const frame of cutFrames(tar, pool)) {
-      if (signal?.aborted) {
+    for await (const frame of cutFrames(tar, pool, lane)) {
+      const stop = failed ?? (signal?.aborted ? { error: signal.reason } : undefined);
+      if (stop !== undefined) {
+        lane.free();
         pool.recycle(frame);
-        throw signal.reason;
+        throw stop.error;
       }
-      const writing = session.write(frame);
-      // Awaited in order below; this only keeps a failure from being unhandled meanwhile.
-      writing.catch(() => undefined);
+      const writing = session.write(frame).finally(() => lane.free());
+      // Raised at the next frame, or by the wait for all of them below.
+      writing.catch((error: unknown) => {
+        failed ??= { error };
+      });
       inFlight.push(writing);
-      while (inFlight.length >= FRAMES_IN_FLIGHT) {
-        await inFlight.shift();
-      }
     }
+    onTarRead?.();
     await Promise.all(inFlight);
+    // The next layer of the lane may be reading already, but this one stops as it would have.
+    signal?.throwIfAborted();
     return await session.finish();
   } catch (error) {
     await Promise.allSettled(inFlight);
@@ -198,9 +237,15 @@ async function writeZstdFrames(
 
 /**
  * Cuts the tar into frames of {@link ZSTD_FRAME_SIZE} bytes, in buffers from the pool, and a last
- * shorter one. An empty tar gives one empty frame. A frame is the consumer's once yielded.
+ * shorter one. An empty tar gives one empty frame. A frame is the consumer's once yielded. With a
+ * lane, each frame takes one of the lane's frames in flight before it takes a buffer, and the
+ * consumer frees it once the worker is done with the frame.
  */
-async function* cutFrames(tar: AsyncIterable<Buffer>, pool: ZstdPool): AsyncGenerator<Uint8Array> {
+async function* cutFrames(
+  tar: AsyncIterable<Buffer>,
+  pool: ZstdPool,
+  lane?: ZstdLane,
+): AsyncGenerator<Uint8Array> {
   let frame: Uint8Array | undefined;
   let filled = 0;
   let total = 0;
@@ -209,7 +254,10 @@ async function* cutFrames(tar: AsyncIterable<Buffer>, pool: ZstdPool): AsyncGene
       total += chunk.byteLength;
       let offset = 0;
       while (offset < chunk.byteLength) {
-        frame ??= pool.takeBuffer(ZSTD_FRAME_SIZE);
+        if (frame === undefined) {
+          await lane?.take();
+          frame = pool.takeBuffer(ZSTD_FRAME_SIZE);
+        }
         const length = Math.min(chunk.byteLength - offset, ZSTD_FRAME_SIZE - filled);
         frame.set(chunk.subarray(offset, offset + length), filled);
         filled += length;
@@ -222,14 +270,19 @@ async function* cutFrames(tar: AsyncIterable<Buffer>, pool: ZstdPool): AsyncGene
         }
       }
     }
-    if (filled > 0 || total === 0) {
-      const last = (frame ?? new Uint8Array(0)).subarray(0, filled);
+    if (total === 0) {
+      await lane?.take();
+      frame = new Uint8Array(0);
+    }
+    if (frame !== undefined) {
+      const last = frame.subarray(0, filled);
       frame = undefined;
       yield last;
     }
   } finally {
     if (frame !== undefined) {
       pool.recycle(frame);
+      lane?.free();
     }
   }
 }

@@ -233,27 +233,28 @@ describe('LayerCache', () => {
 
   it('starts no layer once the build is aborted', async () => {
     const controller = new AbortController();
-    const stopping = new LayerCache({
-      dir: cacheDir,
-      logger: {
-        debug: (message) => {
-          if (message === 'layer cached') {
-            controller.abort(new Error('stopped by the test'));
-          }
-        },
-        warn: () => undefined,
+    let prepared = 0;
+    const logger: Logger = {
+      debug: (message) => {
+        if (message === 'layer prepared' && ++prepared === 2) {
+          controller.abort(new Error('stopped by the test'));
+        }
       },
-    });
+      warn: () => undefined,
+    };
 
     const error = await buildLayers([source([HELLO]), source([LIBC]), source([HELLO, LIBC])], {
       compression: 'zstd',
-      cache: stopping,
+      cache,
       concurrency: 1,
       signal: controller.signal,
+      logger,
     }).catch((caught: unknown) => caught);
 
     expect(error).toMatchObject({ message: 'stopped by the test' });
-    expect(await readdir(join(cacheDir, 'entries'))).toHaveLength(1);
+    expect(prepared).toBe(2);
+    expect((await readdir(cacheDir)).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
+    expect((await readdir(join(cacheDir, 'entries'))).length).toBeLessThanOrEqual(1);
   });
 
   it.each(['zstd', 'gzip'] as const)(

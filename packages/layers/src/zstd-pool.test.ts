@@ -162,6 +162,41 @@ describe('ZstdPool', () => {
     },
   );
 
+  it('puts a session on the worker of the number given, modulo the pool size', async () => {
+    const pool = new ZstdPool(2);
+    const sink = await open('/dev/null', 'w');
+    try {
+      const done: string[] = [];
+      // Level 19 keeps worker 0 busy for a while; sessions on it queue behind this frame.
+      const blocking = pool.compress(sample(8 * 1024 * 1024, 81), 19).then(() => done.push('job'));
+      const behind = pool.openSession(sink.fd, 3, 2);
+      const beside = pool.openSession(sink.fd, 3, 1);
+
+      await Promise.all([
+        behind.write(sample(64 * 1024, 82)).then(() => done.push('worker 0')),
+        beside.write(sample(64 * 1024, 83)).then(() => done.push('worker 1')),
+        blocking,
+      ]);
+      await Promise.all([behind.finish(), beside.finish()]);
+
+      expect(done).toEqual(['worker 1', 'job', 'worker 0']);
+    } finally {
+      await sink.close();
+      await pool.close();
+    }
+  });
+
+  it.each([-1, 1.5, Number.NaN])('rejects worker number %s', (worker) =>
+    withPoolAndNullSink(async (pool, fd) => {
+      expect(() => pool.openSession(fd, 3, worker)).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_OPTIONS',
+          message: `invalid zstd worker number ${worker}: expected a whole number, 0 or more`,
+        }),
+      );
+    }),
+  );
+
   it('fails the write and the session when the file cannot take it', async () => {
     const pool = new ZstdPool(1);
     const full = await open('/dev/full', 'w');

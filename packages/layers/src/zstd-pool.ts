@@ -343,20 +343,23 @@ export class ZstdPool {
    * Opens a session on one worker for one layer: frames passed to `write` (best from
    * `takeBuffer`) are hashed, compressed at `level` and written to `fd` in order, on that worker.
    * Sessions go to the worker with the fewest, so several layers compress on all cores at once.
-   * The descriptor must stay open until `finish` or `abort` has settled.
+   * With `worker`, the session goes to the worker of that number, counted modulo the pool's size,
+   * so that layers sent one after another to one worker queue behind each other. The descriptor
+   * must stay open until `finish` or `abort` has settled.
    */
-  openSession(fd: number, level = ZSTD_LEVEL): ZstdSession {
-    const worker =
-      this.#workers.length < this.#size
-        ? this.#startWorker()
-        : (this.#workers.reduce((fewest, entry) =>
-            entry.sessions.size < fewest.sessions.size ? entry : fewest,
-          ) as PoolWorker);
+  openSession(fd: number, level = ZSTD_LEVEL, worker?: number): ZstdSession {
+    if (worker !== undefined && (!Number.isSafeInteger(worker) || worker < 0)) {
+      throw new LayerError(
+        'INVALID_OPTIONS',
+        `invalid zstd worker number ${String(worker)}: expected a whole number, 0 or more`,
+      );
+    }
+    const entry = worker === undefined ? this.#leastBusyWorker() : this.#workerAt(worker);
     const state: SessionState = { id: this.#nextId++, writes: [], end: undefined };
     this.#sessions.set(state.id, state);
-    worker.sessions.add(state);
-    worker.worker.ref();
-    this.#post(worker, { kind: 'open', session: state.id, fd, level });
+    entry.sessions.add(state);
+    entry.worker.ref();
+    this.#post(entry, { kind: 'open', session: state.id, fd, level });
 
     const closing = (kind: 'finish' | 'abort') =>
       new Promise<ZstdSessionResult | undefined>((resolve, reject) => {
@@ -365,7 +368,7 @@ export class ZstdPool {
           return;
         }
         state.end = { resolve, reject };
-        this.#post(worker, { kind, session: state.id });
+        this.#post(entry, { kind, session: state.id });
       });
 
     return {
@@ -379,7 +382,7 @@ export class ZstdPool {
           const input = number !== undefined && frame.byteOffset === 0 ? number : frame;
           state.writes.push({ input: number, resolve, reject });
           this.#post(
-            worker,
+            entry,
             { kind: 'write', session: state.id, input, inputLength: frame.byteLength },
             [input],
           );
@@ -449,6 +452,29 @@ export class ZstdPool {
     this.#numbers.set(buffer, this.#shared.length);
     this.#shared.push(buffer);
     return new Uint8Array(buffer);
+  }
+
+  /** Returns a new worker while the pool has fewer than its size, else the one with the fewest sessions. */
+  #leastBusyWorker(): PoolWorker {
+    if (this.#workers.length < this.#size) {
+      return this.#startWorker();
+    }
+    return this.#workers.reduce((fewest, entry) =>
+      entry.sessions.size < fewest.sessions.size ? entry : fewest,
+    ) as PoolWorker;
+  }
+
+  /**
+   * Returns the worker at `number` modulo the pool's size, starting workers up to it. Workers are
+   * numbered in the order they started, so after one has failed the numbers of the later ones
+   * move down by one.
+   */
+  #workerAt(number: number): PoolWorker {
+    const index = number % this.#size;
+    while (this.#workers.length <= index) {
+      this.#startWorker();
+    }
+    return this.#workers[index] as PoolWorker;
   }
 
   #number(view: Uint8Array | undefined): number | undefined {
