@@ -85,4 +85,16 @@ describe('ReadBufferPool', () => {
 
     expect((await failure).message).toContain(missing);
   });
+
+  it('names a file that cannot be read', async () => {
+    const pool = new ReadBufferPool();
+    const stream = pool.readFile(work);
+    const failure = new Promise<Error>((resolve) => stream.on('error', resolve));
+    stream.resume();
+
+    expect(await failure).toMatchObject({ code: 'EISDIR', path: work });
+    // The buffer of the failed read goes back, so that all four can still be lent.
+    const buffers = await Promise.all([1, 2, 3, 4].map(() => pool.take()));
+    expect(buffers).toHaveLength(4);
+  });
 });

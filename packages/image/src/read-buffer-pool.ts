@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { ChunkPool } from '@storepack/layers';
@@ -18,7 +19,10 @@ export class ReadBufferPool extends ChunkPool {
 
   /**
    * Returns a stream of the bytes of the file at `path`, each chunk read into one of the pool's
-   * buffers, which is refilled only after `recycle` has been called with that chunk.
+   * buffers, which is refilled only after `recycle` has been called with that chunk. The reads are
+   * synchronous, because a writer copies one file at a time with nothing else to do meanwhile. A
+   * thread pool round trip per 1 MiB made copying 366 MB of blobs from the page cache take 0.14 s
+   * instead of 0.09 s.
    */
   readFile(path: string): Readable {
     let file: FileHandle | undefined;
@@ -38,13 +42,14 @@ export class ReadBufferPool extends ChunkPool {
       read() {
         const handle = file as FileHandle;
         take()
-          .then(async (buffer) => {
-            const { bytesRead } = await handle
-              .read(buffer, 0, buffer.length, null)
-              .catch((error: Error) => {
-                giveBack(buffer);
-                throw Object.assign(error, { path });
-              });
+          .then((buffer) => {
+            let bytesRead: number;
+            try {
+              bytesRead = readSync(handle.fd, buffer, 0, buffer.length, null);
+            } catch (error) {
+              giveBack(buffer);
+              throw Object.assign(error as Error, { path });
+            }
             if (bytesRead === 0) {
               giveBack(buffer);
               this.push(null);
