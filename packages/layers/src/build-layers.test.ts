@@ -60,7 +60,7 @@ describe('buildLayers', () => {
     try {
       // Level 19 keeps the only worker busy for a while; the layers' frames queue behind it.
       let whileBlocked: string[] = [];
-      const blocking = pool.compress(sample(8 * 1024 * 1024, 9), 19).then(() => {
+      const blocking = pool.compress(sample(16 * 1024 * 1024, 9), 19).then(() => {
         whileBlocked = [...events];
       });
 
@@ -87,5 +87,16 @@ describe('buildLayers', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('rejects a concurrency of %s', async (concurrency) => {
+    const cache = new LayerCache({ dir: join(root, 'cache') });
+
+    await expect(
+      buildLayers(ITEMS.map(source), { compression: 'zstd', cache, concurrency }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+      message: `invalid concurrency ${concurrency}: expected a whole number of layers at once, 1 or more`,
+    });
   });
 });

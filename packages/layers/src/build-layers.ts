@@ -164,7 +164,13 @@ export async function buildLayers(
     }
   };
 
-  const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
+  const concurrency = options.concurrency ?? availableParallelism();
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new LayerError(
+      'INVALID_OPTIONS',
+      `invalid concurrency ${String(concurrency)}: expected a whole number of layers at once, 1 or more`,
+    );
+  }
   const lanes = Math.min(concurrency, sources.length);
   await Promise.all(
     Array.from({ length: lanes }, (_, number) =>

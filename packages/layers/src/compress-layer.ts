@@ -223,6 +223,10 @@ async function writeZstdFrames(
       });
       inFlight.push(writing);
     }
+    // A layer whose write failed already lets no next layer start.
+    if (failed !== undefined) {
+      throw failed.error;
+    }
     onTarRead?.();
     await Promise.all(inFlight);
     // The next layer of the lane may be reading already, but this one stops as it would have.

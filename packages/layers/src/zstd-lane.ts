@@ -4,8 +4,8 @@ import { LayerError } from './errors.js';
  * A worker of a zstd pool that layers use one after another, and a limit on the frames that they
  * have in flight together. The next layer of a lane starts reading the store while the one before
  * still compresses its last frames, and its first frames queue behind them on the same worker. So
- * the worker has frames to compress while the next layer starts. The limit keeps a run of small layers, each one
- * frame, from piling up frames faster than the worker compresses them.
+ * the worker has frames to compress while the next layer starts. The limit keeps a run of small
+ * layers, each one frame, from piling up frames faster than the worker compresses them.
  */
 export class ZstdLane {
   /**
