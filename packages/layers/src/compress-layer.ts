@@ -154,7 +154,8 @@ export function compressLayerOnLane(
         return;
       }
       const pool = options?.zstdPool ?? sharedZstdPool();
-      const lane = use?.lane ?? new ZstdLane(undefined, FRAMES_IN_FLIGHT);
+      // A lane counts the frame being filled too.
+      const lane = use?.lane ?? new ZstdLane(undefined, FRAMES_IN_FLIGHT + 1);
       const handle = await open(path, 'wx');
       try {
         const written = await writeZstdFrames(
