@@ -2,25 +2,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildLayer, buildLayers } from './build-layers.js';
 import { LayerCache } from './layer-cache.js';
-import { makeTempDir, removeTree, writeFileAt } from './layer-fixtures.js';
+import { makeTempDir, removeTree, textSample as sample, writeFileAt } from './layer-fixtures.js';
 import type { LayerSource } from './layer-source.js';
 import type { Logger } from './logger.js';
 import { ZstdPool } from './zstd-pool.js';
-
-/** Text-like bytes that compress well, with a pattern that depends on `seed`. */
-function sample(size: number, seed: number): Buffer {
-  const words = ['store', 'layer', 'closure', 'glibc', 'lib', 'bin', '\n', '/nix/', '\0\0\0'];
-  const parts: string[] = [];
-  let state = seed;
-  let length = 0;
-  while (length < size) {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    const word = words[state % words.length] as string;
-    parts.push(word);
-    length += word.length;
-  }
-  return Buffer.from(parts.join('')).subarray(0, size);
-}
 
 const ITEMS = ['a', 'b', 'c', 'd', 'e'].map(
   (name, index) => `/nix/store/${String(index).repeat(32)}-item-${name}`,
@@ -32,7 +17,10 @@ describe('buildLayers', () => {
   beforeEach(async () => {
     root = await makeTempDir();
     for (const [index, item] of ITEMS.entries()) {
-      await writeFileAt(join(root, 'store', item, 'share/data'), sample(256 * 1024, index + 1));
+      await writeFileAt(
+        join(root, 'store', item, 'share/data'),
+        Buffer.from(sample(256 * 1024, index + 1)),
+      );
     }
   });
 
@@ -58,7 +46,7 @@ describe('buildLayers', () => {
     };
     const cache = new LayerCache({ dir: join(root, 'cache'), logger });
     try {
-      // Level 19 keeps the only worker busy for a while; the layers' frames queue behind it.
+      // Level 19 keeps the only worker busy for a while, so the layers' frames queue behind it.
       let whileBlocked: string[] = [];
       const blocking = pool.compress(sample(16 * 1024 * 1024, 9), 19).then(() => {
         whileBlocked = [...events];

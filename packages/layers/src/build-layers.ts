@@ -159,7 +159,7 @@ export async function buildLayers(
       );
       building.push(built);
       // A layer that is not compressed on the lane's worker, or comes from the cache, never
-      // calls `onTarRead`: the lane then waits for it to be built.
+      // calls `onTarRead`, so the lane waits for it to be built.
       await Promise.race([read, built]);
     }
   };

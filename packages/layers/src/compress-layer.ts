@@ -23,9 +23,9 @@ export const GZIP_LEVEL = 6;
 export const ZSTD_FRAME_SIZE = 4 * 1024 * 1024;
 
 /**
- * Frames of one layer in flight at once: compressing, or sent to the worker. With the frames of
- * `zstdChunks`, two keep two cores busy with one large layer; on one worker, the second waits while
- * the first compresses.
+ * Frames of one layer in flight at once, compressing or sent to a worker. Spread over the workers
+ * by `zstdChunks`, two keep two cores busy with one large layer. On one worker, the second waits
+ * while the first compresses.
  */
 const FRAMES_IN_FLIGHT = 2;
 

@@ -236,7 +236,11 @@ describe('LayerCache', () => {
     let prepared = 0;
     const logger: Logger = {
       debug: (message) => {
-        if (message === 'layer prepared' && ++prepared === 2) {
+        if (message !== 'layer prepared') {
+          return;
+        }
+        prepared += 1;
+        if (prepared === 2) {
           controller.abort(new Error('stopped by the test'));
         }
       },

@@ -158,3 +158,21 @@ export async function copyChunks(
   }
   return { copies, memory };
 }
+
+/**
+ * Text-like bytes that compress well, with a pattern that depends on `seed`. A Uint8Array, whose
+ * `slice` copies, unlike a Buffer's.
+ */
+export function textSample(size: number, seed: number): Uint8Array {
+  const words = ['store', 'layer', 'closure', 'glibc', 'lib', 'bin', '\n', '/nix/', '\0\0\0'];
+  const bytes = new Uint8Array(size);
+  let state = seed;
+  let offset = 0;
+  while (offset < size) {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    const word = Buffer.from(words[state % words.length] as string);
+    bytes.set(word.subarray(0, size - offset), offset);
+    offset += word.length;
+  }
+  return bytes;
+}

@@ -3,22 +3,8 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { textSample as sample } from './layer-fixtures.js';
 import { defaultZstdLibrary, ZstdPool } from './zstd-pool.js';
-
-/** Text-like bytes that compress well, with a pattern that depends on `seed`. */
-function sample(size: number, seed: number): Uint8Array {
-  const words = ['store', 'layer', 'closure', 'glibc', 'lib', 'bin', '\n', '/nix/', '\0\0\0'];
-  const bytes = new Uint8Array(size);
-  let state = seed;
-  let offset = 0;
-  while (offset < size) {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    const word = Buffer.from(words[state % words.length] as string);
-    bytes.set(word.subarray(0, size - offset), offset);
-    offset += word.length;
-  }
-  return bytes;
-}
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -162,12 +148,13 @@ describe('ZstdPool', () => {
     },
   );
 
-  it('puts a session on the worker of the number given, modulo the pool size', async () => {
+  it('pins a session to a worker number', async () => {
     const pool = new ZstdPool(2);
     const sink = await open('/dev/null', 'w');
     try {
       const done: string[] = [];
-      // Level 19 keeps worker 0 busy for a while; sessions on it queue behind this frame.
+      // Level 19 keeps worker 0 busy for a while, so sessions on it queue behind this frame.
+      // Worker number 2 is worker 0 in a pool of 2.
       const blocking = pool.compress(sample(8 * 1024 * 1024, 81), 19).then(() => done.push('job'));
       const behind = pool.openSession(sink.fd, 3, 2);
       const beside = pool.openSession(sink.fd, 3, 1);
