@@ -9,8 +9,8 @@ const readAsync = promisify(read);
 
 /**
  * Reads a recorded file whole into `target` at `offset`, which must have room for one byte more
- * than the recorded size, and checks it. End-of-file must come exactly at the recorded size, and
- * fstat after reading must give a regular file of that size with the recorded device, inode and
+ * than the recorded size, and checks it. The reads must give exactly the recorded size, and fstat
+ * after reading must give a regular file of that size with the recorded device, inode and
  * modification time. Throws READ when the file cannot be opened or read, CHANGED_WHILE_READING
  * when it differs from the record.
  *
@@ -20,10 +20,12 @@ const readAsync = promisify(read);
 export function readWholeFileInto(file: RecordedFile, target: Buffer, offset: number): void {
   const fd = openRecordedFileSync(file);
   try {
-    // One byte more than recorded, so that a file that grew shows in the same read.
+    // One byte more than recorded, so that a file that grew shows in the same read. Reading stops
+    // at the recorded size, without a read that returns 0 to show end-of-file: a file that grows
+    // after the last read shows in the fstat check below, which compares the sizes.
     const wanted = file.size + 1;
     let length = 0;
-    while (length < wanted) {
+    while (length < file.size) {
       const bytesRead = readAtSync(fd, file, target, offset + length, wanted - length, length);
       if (bytesRead === 0) {
         break;
