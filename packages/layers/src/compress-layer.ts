@@ -5,7 +5,8 @@ import { createGzip, type Gzip } from 'node:zlib';
 import { createDigester, type Digest, type LayerCompression } from '@storepack/image-spec';
 import { ChunkPool } from './chunk-pool.js';
 import { LayerError } from './errors.js';
-import { type PreparedLayer, unhashedChunks } from './prepare-layer.js';
+import { type PreparedLayer, unhashedFrames } from './prepare-layer.js';
+import type { ChunkMemory } from './stream-layer.js';
 import { writeInPieces } from './write-in-pieces.js';
 import { ZstdLane } from './zstd-lane.js';
 import {
@@ -147,19 +148,21 @@ export function compressLayerOnLane(
     chunks: () => start(true),
     async writeTo(path) {
       begin();
+      const pool = compression === 'zstd' ? (options?.zstdPool ?? sharedZstdPool()) : undefined;
+      // A lane counts the frame being filled too.
+      const lane = use?.lane ?? new ZstdLane(undefined, FRAMES_IN_FLIGHT + 1);
       const tar =
-        compression === 'zstd' && !options?.spreadFrames ? unhashedChunks(layer) : undefined;
-      if (tar === undefined) {
+        pool !== undefined && !options?.spreadFrames
+          ? unhashedFrames(layer, laneFrameMemory(pool, lane))
+          : undefined;
+      if (pool === undefined || tar === undefined) {
         await writeChunks(path, hashed(true), options?.signal);
         return;
       }
-      const pool = options?.zstdPool ?? sharedZstdPool();
-      // A lane counts the frame being filled too.
-      const lane = use?.lane ?? new ZstdLane(undefined, FRAMES_IN_FLIGHT + 1);
       const handle = await open(path, 'wx');
       try {
         const written = await writeZstdFrames(
-          tar.chunks,
+          tar.frames,
           pool.openSession(handle.fd, ZSTD_LEVEL, lane.worker),
           pool,
           lane,
@@ -195,12 +198,32 @@ async function writeChunks(
 }
 
 /**
- * Sends the frames of the tar to a session, as many at a time as the lane lets in flight, and
- * calls `onTarRead` once the last is sent. If the tar or a write fails, the session is dropped
- * once its worker is done with the frames sent, so that the file may be closed.
+ * Returns memory for the frames of a layer: buffers of {@link ZSTD_FRAME_SIZE} bytes shared with
+ * the pool's workers, each taking one of the lane's frames in flight. A buffer given back frees
+ * both. The tar is written straight into them, so that no frame is copied on the main thread.
+ */
+function laneFrameMemory(pool: ZstdPool, lane: ZstdLane): ChunkMemory {
+  return {
+    take: async () => {
+      await lane.take();
+      const frame = pool.takeBuffer(ZSTD_FRAME_SIZE);
+      return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+    },
+    giveBack: (buffer) => {
+      pool.recycle(buffer);
+      lane.free();
+    },
+  };
+}
+
+/**
+ * Sends frames of the tar, from {@link laneFrameMemory}, to a session, and calls `onTarRead` once
+ * the last is sent. Each frame frees its place on the lane once the worker is done with it. If
+ * the tar or a write fails, the session is dropped once its worker is done with the frames sent,
+ * so that the file may be closed.
  */
 async function writeZstdFrames(
-  tar: AsyncIterable<Buffer>,
+  frames: AsyncIterable<Buffer>,
   session: ZstdSession,
   pool: ZstdPool,
   lane: ZstdLane,
@@ -210,7 +233,7 @@ async function writeZstdFrames(
   const inFlight: Promise<void>[] = [];
   let failed: { error: unknown } | undefined;
   try {
-    for await (const frame of cutFrames(tar, pool, lane)) {
+    for await (const frame of frames) {
       const stop = failed ?? (signal?.aborted ? { error: signal.reason } : undefined);
       if (stop !== undefined) {
         lane.free();
@@ -242,15 +265,9 @@ async function writeZstdFrames(
 
 /**
  * Cuts the tar into frames of {@link ZSTD_FRAME_SIZE} bytes, in buffers from the pool, and a last
- * shorter one. An empty tar gives one empty frame. A frame is the consumer's once yielded. With a
- * lane, each frame takes one of the lane's frames in flight before it takes a buffer, and the
- * consumer frees it once the worker is done with the frame.
+ * shorter one. An empty tar gives one empty frame. A frame is the consumer's once yielded.
  */
-async function* cutFrames(
-  tar: AsyncIterable<Buffer>,
-  pool: ZstdPool,
-  lane?: ZstdLane,
-): AsyncGenerator<Uint8Array> {
+async function* cutFrames(tar: AsyncIterable<Buffer>, pool: ZstdPool): AsyncGenerator<Uint8Array> {
   let frame: Uint8Array | undefined;
   let filled = 0;
   let total = 0;
@@ -260,7 +277,6 @@ async function* cutFrames(
       let offset = 0;
       while (offset < chunk.byteLength) {
         if (frame === undefined) {
-          await lane?.take();
           frame = pool.takeBuffer(ZSTD_FRAME_SIZE);
         }
         const length = Math.min(chunk.byteLength - offset, ZSTD_FRAME_SIZE - filled);
@@ -276,7 +292,6 @@ async function* cutFrames(
       }
     }
     if (total === 0) {
-      await lane?.take();
       frame = new Uint8Array(0);
     }
     if (frame !== undefined) {
@@ -287,7 +302,6 @@ async function* cutFrames(
   } finally {
     if (frame !== undefined) {
       pool.recycle(frame);
-      lane?.free();
     }
   }
 }

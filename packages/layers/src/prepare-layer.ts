@@ -6,7 +6,13 @@ import type { LayerEntry } from './layer-entry.js';
 import { checkSource, type LayerSource } from './layer-source.js';
 import type { Logger } from './logger.js';
 import { measureLayer } from './measure-layer.js';
-import { type ChunkMemory, layerChunks, type StreamResult, streamLayer } from './stream-layer.js';
+import {
+  type ChunkMemory,
+  layerChunks,
+  layerFrames,
+  type StreamResult,
+  streamLayer,
+} from './stream-layer.js';
 
 /** A layer whose entries and exact tar size are known, ready to stream once. */
 export interface PreparedLayer {
@@ -39,17 +45,21 @@ export interface PreparedLayer {
 }
 
 /** The tar of a layer for a consumer that hashes it, and records the diff ID when done. */
-export interface UnhashedChunks {
-  chunks: AsyncIterable<Buffer>;
+export interface UnhashedFrames {
+  /** The tar in buffers from `memory`, each filled but the last, each the consumer's once received. */
+  frames: AsyncIterable<Buffer>;
   finish(diffId: Digest, bytes: number): void;
 }
 
 /**
- * Returns the unhashed tar of a layer that `prepareLayer` made, or undefined for a layer of
- * another kind, which hashes its own stream.
+ * Returns the unhashed tar of a layer that `prepareLayer` made, in buffers taken from `memory`,
+ * or undefined for a layer of another kind, which hashes its own stream.
  */
-export function unhashedChunks(layer: PreparedLayer): UnhashedChunks | undefined {
-  return layer instanceof StoreLayer ? layer.unhashedChunks() : undefined;
+export function unhashedFrames(
+  layer: PreparedLayer,
+  memory: ChunkMemory,
+): UnhashedFrames | undefined {
+  return layer instanceof StoreLayer ? layer.unhashedFrames(memory) : undefined;
 }
 
 /** Settings for `prepareLayer`. */
@@ -109,11 +119,11 @@ class StoreLayer implements PreparedLayer {
     return layerChunks(this.entries, this.mtime, this.size, (result) => this.#finish(result));
   }
 
-  /** Returns the tar like `chunks()`, but unhashed, and a function to record its diff ID. */
-  unhashedChunks(): UnhashedChunks {
+  /** Returns the tar unhashed in buffers from `memory`, and a function to record its diff ID. */
+  unhashedFrames(memory: ChunkMemory): UnhashedFrames {
     this.#start();
     return {
-      chunks: layerChunks(this.entries, this.mtime, this.size),
+      frames: layerFrames(this.entries, this.mtime, this.size, memory),
       finish: (diffId, bytes) => this.#finish({ diffId: () => diffId, bytes }),
     };
   }

@@ -27,6 +27,11 @@ const WHOLE_FILE_MAX_SIZE = 256 * 1024;
  */
 interface ChunkSink {
   readonly reuse: boolean;
+  /**
+   * Makes every chunk but the last fill its buffer from `memory`, so that chunks start at fixed
+   * offsets of the tar. Entries then continue from one chunk into the next.
+   */
+  readonly exact?: boolean;
   /** The source of batches instead, for a consumer that hands them back itself. */
   readonly memory?: ChunkMemory | undefined;
   /** Rejects with CONSUMER_STOPPED once the consumer has stopped, ending a wait for `memory`. */
@@ -164,6 +169,41 @@ export function layerChunks(
 }
 
 /**
+ * Streams the same tar as {@link layerChunks}, unhashed, in buffers taken from `memory`. Every
+ * chunk but the last fills its buffer, and each chunk is the consumer's once received: the
+ * consumer hands its buffer back to `memory` when done with it. Breaking out of the loop closes
+ * the file being read.
+ */
+export function layerFrames(
+  entries: readonly LayerEntry[],
+  mtime: number,
+  size: number,
+  memory: ChunkMemory,
+): AsyncIterable<Buffer> {
+  return {
+    [Symbol.asyncIterator]() {
+      const channel = new ChunkChannel();
+      const sink: ChunkSink = {
+        reuse: false,
+        exact: true,
+        memory,
+        put: (chunk) => channel.put(chunk),
+      };
+      const writer = new TarWriter(sink, size, 'none');
+      writer.write(entries, mtime).then(
+        () => channel.end(),
+        (error: unknown) => {
+          if (error !== CONSUMER_STOPPED) {
+            channel.fail(error);
+          }
+        },
+      );
+      return channel[Symbol.asyncIterator]();
+    },
+  };
+}
+
+/**
  * Batches that writers reusing their memory left when they finished, for the next such writer,
  * so that the layers of a build do not each leave theirs to the garbage collector.
  */
@@ -187,6 +227,8 @@ class TarWriter {
   readonly #digester: Digester | undefined;
   readonly #session: HashSession | undefined;
   readonly #spare: Buffer[] = [];
+  /** A small file that `#writeAcross` continues from one batch into the next. */
+  #across: Buffer | undefined;
 
   constructor(
     private readonly sink: ChunkSink,
@@ -242,6 +284,10 @@ class TarWriter {
       const content = entry.type === 'file' ? paddedSize(entry.size) : 0;
       // One byte more than the file, where its read shows that the file grew.
       if (this.#filled + header.length + content + 1 > this.#batch.length) {
+        if (this.sink.exact) {
+          await this.#writeAcross(entry, header, content);
+          continue;
+        }
         await this.#flush();
       }
       this.#filled += header.copy(this.#batch, this.#filled);
@@ -252,7 +298,7 @@ class TarWriter {
       }
     }
     await this.#zeros(END_OF_ARCHIVE_SIZE);
-    await this.#flush();
+    await this.#flushLast();
     if (this.#bytes !== this.size) {
       throw sizeError(this.size, String(this.#bytes));
     }
@@ -268,6 +314,10 @@ class TarWriter {
   }
 
   async #writeLargeFile(entry: LayerEntry & { type: 'file' }, header: Buffer): Promise<void> {
+    if (this.sink.exact) {
+      await this.#writeLargeFileAcross(entry, header);
+      return;
+    }
     const file = openFile(entry);
     try {
       if (this.#filled + header.length > this.#batch.length) {
@@ -296,7 +346,75 @@ class TarWriter {
     await this.#zeros(paddedSize(entry.size) - entry.size);
   }
 
+  /**
+   * Writes a large file into the batches from where the last entry ended, each read filling what
+   * is left of a batch. A full batch goes out only when more bytes need room, so the batch holding
+   * the file's last bytes waits for the checks.
+   */
+  async #writeLargeFileAcross(entry: LayerEntry & { type: 'file' }, header: Buffer): Promise<void> {
+    const file = openFile(entry);
+    try {
+      await this.#put(header);
+      let position = 0;
+      while (position < entry.size) {
+        await this.#makeRoom();
+        const length = Math.min(this.#batch.length - this.#filled, entry.size - position);
+        const bytesRead = await file.readInto(this.#batch, this.#filled, length, position);
+        this.#filled += bytesRead;
+        position += bytesRead;
+      }
+      file.check();
+    } finally {
+      file.close();
+    }
+    await this.#zeros(paddedSize(entry.size) - entry.size);
+  }
+
+  /**
+   * Writes an entry that does not fit in what is left of the batch: its header, then its file,
+   * read whole into a buffer of its own first, each continued into the next batch.
+   */
+  async #writeAcross(entry: LayerEntry, header: Buffer, content: number): Promise<void> {
+    await this.#put(header);
+    if (entry.type !== 'file') {
+      return;
+    }
+    this.#across ??= Buffer.allocUnsafe(WHOLE_FILE_MAX_SIZE + 1);
+    readWholeFileInto(entry, this.#across, 0);
+    await this.#put(this.#across.subarray(0, entry.size));
+    await this.#zeros(content - entry.size);
+  }
+
+  /** Copies `bytes` into the batches, putting out each one that fills. */
+  async #put(bytes: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      await this.#makeRoom();
+      const copied = bytes.copy(this.#batch, this.#filled, offset);
+      this.#filled += copied;
+      offset += copied;
+    }
+  }
+
+  /** Puts out the batch if it is full. */
+  async #makeRoom(): Promise<void> {
+    if (this.#filled === this.#batch.length) {
+      await this.#flush();
+    }
+  }
+
   async #zeros(count: number): Promise<void> {
+    if (this.sink.exact) {
+      let left = count;
+      while (left > 0) {
+        await this.#makeRoom();
+        const length = Math.min(left, this.#batch.length - this.#filled);
+        this.#batch.fill(0, this.#filled, this.#filled + length);
+        this.#filled += length;
+        left -= length;
+      }
+      return;
+    }
     if (this.#filled + count > this.#batch.length) {
       await this.#flush();
     }
@@ -341,6 +459,21 @@ class TarWriter {
     if (this.#filled > 0) {
       await this.#emit(await this.#take());
     }
+  }
+
+  /**
+   * Puts out the last bytes. A writer with `memory` takes no new buffer after them, since it
+   * would only go back unused.
+   */
+  async #flushLast(): Promise<void> {
+    if (this.sink.memory === undefined || this.#filled === 0) {
+      await this.#flush();
+      return;
+    }
+    const last = this.#batch.subarray(0, this.#filled);
+    this.#batch = Buffer.alloc(0);
+    this.#filled = 0;
+    await this.#emit(last);
   }
 
   async #emit(chunk: Buffer): Promise<void> {
