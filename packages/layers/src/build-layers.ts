@@ -182,8 +182,9 @@ export async function buildLayers(
     failure = { error: options.signal.reason };
   }
   if (options.compression === 'zstd') {
-    // Writing the image comes next and needs no worker, so their memory can go meanwhile.
-    await (options.zstdPool ?? sharedZstdPool()).closeIfIdle();
+    // Writing the image comes next and needs no worker, so their memory can go meanwhile. The
+    // build goes on without waiting the few milliseconds that the threads take to exit.
+    (options.zstdPool ?? sharedZstdPool()).closeIfIdle().catch(() => undefined);
   }
   if (failure !== undefined) {
     throw failure.error;
