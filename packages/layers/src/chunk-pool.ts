@@ -13,10 +13,15 @@ export class ChunkPool implements ChunkMemory {
   /** Buffers handed out, by their memory, which the chunks cut from them share. */
   readonly #lent = new Map<ArrayBufferLike, Buffer>();
   readonly #waiting: ((buffer: Buffer) => void)[] = [];
+  readonly #spares: Buffer[] | undefined;
   #created = 0;
 
-  /** Creates a pool of at most `count` buffers of `size` bytes, allocated as they are first needed. */
-  constructor(count: number, size: number) {
+  /**
+   * Creates a pool of at most `count` buffers of `size` bytes, allocated as they are first needed.
+   * With `spares`, a list of buffers of that size that pools share, new buffers are taken from the
+   * list first, and `retire` puts them back.
+   */
+  constructor(count: number, size: number, spares?: Buffer[]) {
     if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(size) || size < 1) {
       throw new LayerError(
         'INVALID_OPTIONS',
@@ -25,6 +30,7 @@ export class ChunkPool implements ChunkMemory {
     }
     this.#count = count;
     this.#size = size;
+    this.#spares = spares;
   }
 
   /** Resolves to a buffer of the pool's size, waiting while every buffer is out. */
@@ -35,7 +41,8 @@ export class ChunkPool implements ChunkMemory {
     }
     if (this.#created < this.#count) {
       this.#created++;
-      return Promise.resolve(this.#lend(Buffer.allocUnsafeSlow(this.#size)));
+      const spare = this.#spares?.pop();
+      return Promise.resolve(this.#lend(spare ?? Buffer.allocUnsafeSlow(this.#size)));
     }
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
@@ -62,6 +69,20 @@ export class ChunkPool implements ChunkMemory {
     } else {
       this.#free.push(buffer);
     }
+  }
+
+  /**
+   * Puts the buffers that are back into the pool's list of spares, up to `maxSpares` in the list,
+   * for the next pool. The pool lends nothing after this. Buffers of chunks not yet recycled stay
+   * with their consumer.
+   */
+  retire(maxSpares: number): void {
+    for (const buffer of this.#free.splice(0)) {
+      if (this.#spares !== undefined && this.#spares.length < maxSpares) {
+        this.#spares.push(buffer);
+      }
+    }
+    this.#created = this.#count;
   }
 
   #lend(buffer: Buffer): Buffer {

@@ -342,10 +342,18 @@ const GZIP_TAR_BUFFERS = 4;
 /** Bytes of each of those buffers, the size of the layer stream's own chunks. */
 const GZIP_TAR_BUFFER_SIZE = 512 * 1024;
 
+/**
+ * Buffers of gzip layers that finished, for the next ones: enough for two layers at once. Each
+ * layer allocating its own left the main thread's heap 7 MiB to 10 MiB larger at the end of a
+ * build of 100 gzip layers, as freed buffers of 512 KiB scattered it.
+ */
+const spareGzipTarBuffers: Buffer[] = [];
+const MAX_SPARE_GZIP_TAR_BUFFERS = 2 * GZIP_TAR_BUFFERS;
+
 async function* gzipChunks(layer: PreparedLayer): AsyncGenerator<Buffer> {
   // Node's gzip header has mtime 0, no file name and OS byte 3 (Unix), so it never varies.
   const gzip = createGzip({ level: GZIP_LEVEL });
-  const memory = new ChunkPool(GZIP_TAR_BUFFERS, GZIP_TAR_BUFFER_SIZE);
+  const memory = new ChunkPool(GZIP_TAR_BUFFERS, GZIP_TAR_BUFFER_SIZE, spareGzipTarBuffers);
   const tar = layer.createStream(memory);
   const feeding = feedGzip(tar, gzip, memory);
   // A failure destroys gzip, which ends the loop below with the same error.
@@ -356,6 +364,7 @@ async function* gzipChunks(layer: PreparedLayer): AsyncGenerator<Buffer> {
   } finally {
     tar.destroy();
     gzip.destroy();
+    memory.retire(MAX_SPARE_GZIP_TAR_BUFFERS);
   }
 }
 
