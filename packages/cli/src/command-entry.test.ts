@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runCommand } from '@storepack/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandEntry } from './command-entry.js';
 
@@ -87,8 +88,13 @@ describe('commandEntry', () => {
 describe('the built command', () => {
   const builtDist = path.join(packageFolder, 'dist');
 
-  it('runs the bundle that `pnpm build` made', () => {
-    expect(commandEntry(builtDist)).toBe(path.join(builtDist, 'storepack.js'));
+  it('runs from the bundle that `pnpm build` made', async () => {
+    const bundle = pathToFileURL(path.join(builtDist, 'storepack.js')).href;
+    const script = `import { main } from '${bundle}'; process.exitCode = await main(['--version']);`;
+
+    const { stdout } = await runCommand(process.execPath, ['--input-type=module', '-e', script]);
+
+    expect(stdout).toMatch(/^storepack \d+\.\d+\.\d+\n$/);
   });
 
   it('bundles only the workspace packages, leaving third-party ones outside', async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,6 +76,32 @@ describe('ReadBufferPool', () => {
   it('ignores chunks it did not lend', () => {
     const pool = new ReadBufferPool();
     expect(() => pool.recycle(Buffer.alloc(16))).not.toThrow();
+  });
+
+  it('reads nothing once destroyed while it waits for a buffer', async () => {
+    const pool = new ReadBufferPool();
+    const lent = await Promise.all([1, 2, 3, 4].map(() => pool.take()));
+    const stream = pool.readFile(file);
+    stream.resume();
+    await sleep(10);
+    stream.destroy();
+    await sleep(10);
+    // Opened after the destroy, another file may get the number the stream's file had.
+    const other = path.join(work, 'other');
+    await writeFile(other, Buffer.concat([Buffer.alloc(READ_CHUNK_SIZE, 1), Buffer.from([2])]));
+    const otherFd = openSync(other, 'r');
+    try {
+      pool.giveBack(lent[0] as Buffer);
+      await sleep(10);
+      const first = Buffer.alloc(1);
+      readSync(otherFd, first, 0, 1, null);
+
+      expect(first[0]).toBe(1);
+      // The buffer came back to the pool instead of carrying a read of the other file.
+      expect(await pool.take()).toBe(lent[0]);
+    } finally {
+      closeSync(otherFd);
+    }
   });
 
   it('names a missing file', async () => {

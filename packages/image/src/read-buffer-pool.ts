@@ -39,12 +39,17 @@ export class ReadBufferPool extends ChunkPool {
         callback();
       },
       read() {
-        const file = fd as number;
         take()
           .then((buffer) => {
+            // The stream may have been destroyed while it waited for the buffer. Its descriptor
+            // is closed then, and its number may already belong to another file.
+            if (fd === undefined) {
+              giveBack(buffer);
+              return;
+            }
             let bytesRead: number;
             try {
-              bytesRead = readSync(file, buffer, 0, buffer.length, null);
+              bytesRead = readSync(fd, buffer, 0, buffer.length, null);
             } catch (error) {
               giveBack(buffer);
               throw Object.assign(error as Error, { path });
@@ -59,12 +64,14 @@ export class ReadBufferPool extends ChunkPool {
           .catch((error: Error) => this.destroy(error));
       },
       destroy(error, callback) {
-        if (fd === undefined) {
+        const file = fd;
+        fd = undefined;
+        if (file === undefined) {
           callback(error);
           return;
         }
         try {
-          closeSync(fd);
+          closeSync(file);
         } catch (closeError) {
           callback(error ?? (closeError as Error));
           return;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { LayerCompression } from '@storepack/image-spec';
 import { unpackWithUmoci } from '@storepack/test-utils';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compressLayer, ZSTD_FRAME_SIZE } from './compress-layer.js';
+import { compressLayer, compressLayerOnLane, ZSTD_FRAME_SIZE } from './compress-layer.js';
 import {
   copyChunks,
   makeTempDir,
@@ -19,6 +19,7 @@ import {
 } from './layer-fixtures.js';
 import type { LayerSource } from './layer-source.js';
 import { prepareLayer } from './prepare-layer.js';
+import { ZstdLane } from './zstd-lane.js';
 import { ZstdPool } from './zstd-pool.js';
 
 const execFileAsync = promisify(execFile);
@@ -176,6 +177,27 @@ describe('compressLayer', () => {
     expect(written.digest()).toBe(streamed.digest());
     expect(written.size()).toBe(blob.length);
     expect(written.layer.diffId()).toBe(streamed.layer.diffId());
+  });
+
+  // A writer that waited for a second frame before sending the first would hang here.
+  it('writes a zstd blob on a lane of one frame', { timeout: 10_000 }, async () => {
+    const streamed = compressLayer(await prepareLayer(source()), 'zstd', { zstdPool: pool });
+    const blob = await readAll(streamed.createStream());
+    let tarRead = false;
+    const use = { lane: new ZstdLane(0, 1), onTarRead: () => (tarRead = true) };
+    const written = compressLayerOnLane(
+      await prepareLayer(source()),
+      'zstd',
+      { zstdPool: pool },
+      use,
+    );
+    const path = join(root, 'one-frame-lane.zst');
+
+    // The layer takes three frames, and the lane lets one at a time be in flight.
+    await written.writeTo(path);
+
+    expect((await readFile(path)).equals(blob)).toBe(true);
+    expect(tarRead).toBe(true);
   });
 
   it.each(['none', 'gzip'] as const)('writes the same %s blob to a file', async (compression) => {

@@ -467,7 +467,7 @@ describe('streaming a layer', () => {
 
     it('closes the file being read when the consumer stops', async () => {
       await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
-      const { memory, givenBack } = recordingMemory(FRAME);
+      const { memory, lent, givenBack } = recordingMemory(FRAME);
       const layer = await prepare();
 
       let openWhileStreaming: string[] = [];
@@ -478,7 +478,9 @@ describe('streaming a layer', () => {
 
       expect(openWhileStreaming).toEqual([join(item, 'big')]);
       await expect.poll(() => openFilesBelow(item), { timeout: 2000 }).toEqual([]);
-      expect(givenBack).toHaveLength(1);
+      // A full frame goes out before the next is taken, so only the one received was lent.
+      expect(lent.size).toBe(1);
+      expect(givenBack).toHaveLength(0);
     });
   });
 

@@ -396,11 +396,19 @@ class TarWriter {
     }
   }
 
-  /** Puts out the batch if it is full. */
+  /**
+   * Puts out the batch if it is full, then takes the next. Unlike `#flush`, the batch goes out
+   * before the next is taken, so that a consumer that lends one buffer at a time can still go on.
+   */
   async #makeRoom(): Promise<void> {
-    if (this.#filled === this.#batch.length) {
-      await this.#flush();
+    if (this.#filled < this.#batch.length) {
+      return;
     }
+    const full = this.#batch;
+    this.#batch = Buffer.alloc(0);
+    this.#filled = 0;
+    await this.#emit(full);
+    this.#batch = await this.#newBatch();
   }
 
   async #zeros(count: number): Promise<void> {
