@@ -465,6 +465,32 @@ describe('streaming a layer', () => {
       expect(givenBack).toHaveLength(1);
     });
 
+    it('sends no byte of a changed file that goes across a frame end', async () => {
+      // 'a' is read in pieces and 'x' whole. 'a' is sized so that the header of 'x' fills the
+      // first frame exactly: that frame may go out only once 'x' has been read and checked.
+      const header = Buffer.from(`nix/store/${ITEM.slice('/nix/store/'.length)}/x\0`);
+      await writeFileAt(join(item, 'a'), Buffer.alloc(300 * 1024, 1));
+      await writeFileAt(join(item, 'x'), Buffer.alloc(100 * 1024, 2));
+      const trial = await readAll((await prepare()).createStream());
+      const shift = FRAME - 512 - trial.indexOf(header);
+      await writeFileAt(join(item, 'a'), Buffer.alloc(300 * 1024 + shift, 1));
+      const fitted = await readAll((await prepare()).createStream());
+      const { memory } = recordingMemory(FRAME);
+      const layer = await prepare();
+      await truncate(join(item, 'x'), 10);
+
+      const received: Buffer[] = [];
+      const read = async () => {
+        for await (const frame of unhashedFrames(layer, memory)?.frames ?? []) {
+          received.push(Buffer.from(frame));
+        }
+      };
+
+      expect(fitted.indexOf(header)).toBe(FRAME - 512);
+      await expect(read()).rejects.toMatchObject({ code: 'CHANGED_WHILE_READING' });
+      expect(received.some((frame) => frame.includes(header))).toBe(false);
+    });
+
     it('closes the file being read when the consumer stops', async () => {
       await writeFileAt(join(item, 'big'), Buffer.alloc(BIG_SIZE, 7));
       const { memory, lent, givenBack } = recordingMemory(FRAME);

@@ -372,15 +372,17 @@ class TarWriter {
 
   /**
    * Writes an entry that does not fit in what is left of the batch: its header, then its file,
-   * read whole into a buffer of its own first, each continued into the next batch.
+   * each continued into the next batch. The file is read and checked whole, into a buffer of its
+   * own, before any byte of the entry goes out.
    */
   async #writeAcross(entry: LayerEntry, header: Buffer, content: number): Promise<void> {
-    await this.#put(header);
     if (entry.type !== 'file') {
+      await this.#put(header);
       return;
     }
     this.#across ??= Buffer.allocUnsafe(WHOLE_FILE_MAX_SIZE + 1);
     readWholeFileInto(entry, this.#across, 0);
+    await this.#put(header);
     await this.#put(this.#across.subarray(0, entry.size));
     await this.#zeros(content - entry.size);
   }
