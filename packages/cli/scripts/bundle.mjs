@@ -34,11 +34,12 @@ function runtimeDependencies(manifest) {
 }
 
 /**
- * Returns the folders of the cli and of the workspace packages it imports, directly or not, and
- * the third-party dependencies of them all with their specifiers.
+ * Returns the folders of the cli and of the workspace packages it imports, directly or not, the
+ * names of the third-party packages of them all, and those of the libraries with their specifiers.
  */
 function collectPackages() {
   const folders = [];
+  const external = new Set();
   const thirdParty = new Map();
   const visit = (folder) => {
     if (folders.includes(folder)) {
@@ -49,13 +50,16 @@ function collectPackages() {
     for (const [name, specifier] of Object.entries(runtimeDependencies(manifest))) {
       if (specifier.startsWith('workspace:')) {
         visit(path.join(packagesFolder, name.replace(/^@storepack\//, '')));
-      } else if (folder !== cliFolder) {
+        continue;
+      }
+      external.add(name);
+      if (folder !== cliFolder) {
         thirdParty.set(name, { specifier, from: manifest.name });
       }
     }
   };
   visit(cliFolder);
-  return { folders, thirdParty };
+  return { folders, external, thirdParty };
 }
 
 /**
@@ -85,7 +89,7 @@ function writeAtomically(file, contents) {
   }
 }
 
-const { folders, thirdParty } = collectPackages();
+const { folders, external, thirdParty } = collectPackages();
 checkDeclared(thirdParty);
 
 const result = await build({
@@ -97,7 +101,7 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: [...thirdParty.keys()],
+  external: [...external],
   sourcemap: 'linked',
   write: false,
   logLevel: 'warning',

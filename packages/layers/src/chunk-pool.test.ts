@@ -15,12 +15,12 @@ describe('ChunkPool', () => {
     first.retire(8);
     const afterRetire = spares.length;
     const second = new ChunkPool(4, SIZE, spares);
-    const taken = [await second.take(), await second.take(), await second.take()];
+    const fromSecond = [await second.take(), await second.take(), await second.take()];
 
     expect(afterRetire).toBe(2);
-    expect(taken.slice(0, 2).every((buffer) => lent.includes(buffer))).toBe(true);
-    expect(lent.includes(taken[2] as Buffer)).toBe(false);
-    expect(taken.every((buffer) => buffer.length === SIZE)).toBe(true);
+    expect(fromSecond.slice(0, 2).every((buffer) => lent.includes(buffer))).toBe(true);
+    expect(lent.includes(fromSecond[2] as Buffer)).toBe(false);
+    expect(fromSecond.every((buffer) => buffer.length === SIZE)).toBe(true);
     expect(spares).toHaveLength(0);
   });
 
@@ -40,12 +40,12 @@ describe('ChunkPool', () => {
   it('keeps a buffer still lent when it retires', async () => {
     const spares: Buffer[] = [];
     const pool = new ChunkPool(2, SIZE, spares);
-    const kept = await pool.take();
+    const stillLent = await pool.take();
     pool.giveBack(await pool.take());
 
     pool.retire(4);
 
     expect(spares).toHaveLength(1);
-    expect(spares).not.toContain(kept);
+    expect(spares).not.toContain(stillLent);
   });
 });

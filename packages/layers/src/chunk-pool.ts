@@ -73,8 +73,8 @@ export class ChunkPool implements ChunkMemory {
 
   /**
    * Puts the buffers that are back into the pool's list of spares, up to `maxSpares` in the list,
-   * for the next pool. The pool lends nothing after this. Buffers of chunks not yet recycled stay
-   * with their consumer.
+   * for the next pool. The pool allocates no buffer after this. Buffers of chunks not yet
+   * recycled stay with their consumer.
    */
   retire(maxSpares: number): void {
     for (const buffer of this.#free.splice(0)) {

@@ -276,9 +276,7 @@ async function* cutFrames(tar: AsyncIterable<Buffer>, pool: ZstdPool): AsyncGene
       total += chunk.byteLength;
       let offset = 0;
       while (offset < chunk.byteLength) {
-        if (frame === undefined) {
-          frame = pool.takeBuffer(ZSTD_FRAME_SIZE);
-        }
+        frame ??= pool.takeBuffer(ZSTD_FRAME_SIZE);
         const length = Math.min(chunk.byteLength - offset, ZSTD_FRAME_SIZE - filled);
         frame.set(chunk.subarray(offset, offset + length), filled);
         filled += length;
@@ -291,11 +289,8 @@ async function* cutFrames(tar: AsyncIterable<Buffer>, pool: ZstdPool): AsyncGene
         }
       }
     }
-    if (total === 0) {
-      frame = new Uint8Array(0);
-    }
-    if (frame !== undefined) {
-      const last = frame.subarray(0, filled);
+    if (filled > 0 || total === 0) {
+      const last = (frame ?? new Uint8Array(0)).subarray(0, filled);
       frame = undefined;
       yield last;
     }
@@ -343,9 +338,8 @@ const GZIP_TAR_BUFFERS = 4;
 const GZIP_TAR_BUFFER_SIZE = 512 * 1024;
 
 /**
- * Buffers of gzip layers that finished, for the next ones: enough for two layers at once. Each
- * layer allocating its own left the main thread's heap 7 MiB to 10 MiB larger at the end of a
- * build of 100 gzip layers, as freed buffers of 512 KiB scattered it.
+ * Buffers of gzip layers that finished, for the next ones: enough for two layers at once. When
+ * each layer allocated its own, a build of 100 gzip layers peaked about 10 MiB higher.
  */
 const spareGzipTarBuffers: Buffer[] = [];
 const MAX_SPARE_GZIP_TAR_BUFFERS = 2 * GZIP_TAR_BUFFERS;

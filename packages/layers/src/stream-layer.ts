@@ -406,10 +406,7 @@ class TarWriter {
     if (this.#filled < this.#batch.length) {
       return;
     }
-    const full = this.#batch;
-    this.#batch = Buffer.alloc(0);
-    this.#filled = 0;
-    await this.#emit(full);
+    await this.#emitBatch();
     this.#batch = await this.#newBatch();
   }
 
@@ -480,10 +477,18 @@ class TarWriter {
       await this.#flush();
       return;
     }
-    const last = this.#batch.subarray(0, this.#filled);
+    await this.#emitBatch();
+  }
+
+  /**
+   * Puts out the bytes gathered and leaves the writer without a batch, so that a failure before
+   * the next one is taken hands nothing back to `memory` that the consumer has received.
+   */
+  async #emitBatch(): Promise<void> {
+    const chunk = this.#batch.subarray(0, this.#filled);
     this.#batch = Buffer.alloc(0);
     this.#filled = 0;
-    await this.#emit(last);
+    await this.#emit(chunk);
   }
 
   async #emit(chunk: Buffer): Promise<void> {
